@@ -1,0 +1,1 @@
+"""Trainyard: verifiable ML training markets on Ethereum."""
