@@ -1,0 +1,203 @@
+"""A thin chain client on web3.py: compiled artifacts, signed transactions, decoded custom errors.
+
+The agents need only this (never brownie) at run time. Artifacts are the JSON files ``brownie compile`` writes to
+``build/contracts``; every custom error of every artifact is indexed by selector so that a revert becomes a
+:class:`~trainyard.errors.ContractError` that names the error and its arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.types import TxReceipt
+
+from trainyard.config import ROOT
+from trainyard.errors import ChainError, ConfigError, ContractError
+
+BUILD_DIR = ROOT / "build" / "contracts"
+
+# What a person should do about an error, keyed by custom error name; {args} are the decoded arguments.
+HINTS: dict[str, str] = {}
+
+
+@cache
+def artifact(name: str, build_dir: Path = BUILD_DIR) -> dict[str, Any]:
+    path = build_dir / f"{name}.json"
+    try:
+        return dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise ConfigError(f"no compiled artifact {path}: run `make compile` (brownie compile) first") from None
+
+
+def _abi_type(inp: dict[str, Any]) -> str:
+    if inp["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in inp["components"]) + ")" + inp["type"][5:]
+    return str(inp["type"])
+
+
+@dataclass(frozen=True)
+class ErrorABI:
+    name: str
+    names: tuple[str, ...]
+    types: tuple[str, ...]
+
+
+@cache
+def error_index(names: tuple[str, ...], build_dir: Path = BUILD_DIR) -> dict[bytes, ErrorABI]:
+    index: dict[bytes, ErrorABI] = {}
+    for contract in names:
+        for item in artifact(contract, build_dir)["abi"]:
+            if item.get("type") != "error":
+                continue
+            types = tuple(_abi_type(i) for i in item["inputs"])
+            sig = f"{item['name']}({','.join(types)})"
+            index[keccak(text=sig)[:4]] = ErrorABI(item["name"], tuple(i["name"] for i in item["inputs"]), types)
+    return index
+
+
+def decode_revert(data: bytes | str, contracts: Sequence[str]) -> ContractError:
+    """Turn revert data into a ContractError with a message a person can act on."""
+    raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else bytes(data)
+    if len(raw) < 4:
+        return ContractError("the transaction reverted without a reason")
+    if raw[:4] == keccak(text="Error(string)")[:4]:
+        (reason,) = abi_decode(["string"], raw[4:])
+        return ContractError(f"reverted: {reason}")
+    err = error_index(tuple(contracts)).get(raw[:4])
+    if err is None:
+        return ContractError(f"reverted with unknown error 0x{raw[:4].hex()}")
+    values = abi_decode(list(err.types), raw[4:])
+    shown = ", ".join(f"{n}={_show(v)}" for n, v in zip(err.names, values))
+    args = dict(zip(err.names, values))
+    hint = HINTS.get(err.name)
+    msg = f"{err.name}({shown})" + (": " + hint.format(**args) if hint else "")
+    return ContractError(msg, err.name, tuple(values))
+
+
+def _show(v: object) -> str:
+    if isinstance(v, bytes):
+        return "0x" + v.hex()
+    return str(v)
+
+
+@dataclass
+class GasRecord:
+    label: str
+    sender: str
+    gas_used: int
+
+
+class Chain:
+    """A connection, an optional signing account and the deployed contracts by name."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        addresses: dict[str, str],
+        account: LocalAccount | None = None,
+        *,
+        build_dir: Path = BUILD_DIR,
+        gas_log: list[GasRecord] | None = None,
+    ) -> None:
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        self.rpc_url = rpc_url
+        self.account = account
+        self.addresses = {k: to_checksum_address(v) for k, v in addresses.items()}
+        self.build_dir = build_dir
+        self.gas_log = gas_log if gas_log is not None else []
+        self._contracts: dict[str, Contract] = {}
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def contract(self, name: str) -> Contract:
+        if name not in self._contracts:
+            if name not in self.addresses:
+                raise ConfigError(f"no address for {name} in the deployments file")
+            abi = artifact(name, self.build_dir)["abi"]
+            self._contracts[name] = self.w3.eth.contract(address=self.addresses[name], abi=abi)
+        return self._contracts[name]
+
+    @property
+    def address(self) -> str:
+        if self.account is None:
+            raise ConfigError("this command signs transactions: set TRAINYARD_PRIVATE_KEY or TRAINYARD_KEYSTORE")
+        return str(self.account.address)
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def balance(self, address: str | None = None) -> int:
+        return int(self.w3.eth.get_balance(to_checksum_address(address or self.address)))
+
+    def call(self, fn: ContractFunction) -> Any:
+        try:
+            return fn.call()
+        except ContractCustomError as exc:
+            raise decode_revert(str(exc.data), tuple(self.addresses)) from None
+        except ContractLogicError as exc:
+            raise ContractError(f"call reverted: {exc}") from None
+        except (Web3RPCError, OSError) as exc:
+            raise ChainError(f"the node at {self.rpc_url} failed: {exc}") from None
+
+    # -- writing ------------------------------------------------------------------------------------------
+    def transact(self, fn: ContractFunction, *, value: int = 0, label: str | None = None) -> TxReceipt:
+        """Estimate (a revert is decoded and raised before anything is sent), sign, send, wait."""
+        sender = self.address
+        assert self.account is not None
+        params: dict[str, Any] = {"from": sender, "value": value}
+        try:
+            gas = fn.estimate_gas(params)
+            tx = fn.build_transaction(
+                {**params, "gas": int(gas * 1.2) + 20_000, "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
+                 "chainId": self.w3.eth.chain_id}
+            )
+        except ContractCustomError as exc:
+            raise decode_revert(str(exc.data), tuple(self.addresses)) from None
+        except ContractLogicError as exc:
+            raise ContractError(f"{fn.fn_name} would revert: {exc}") from None
+        except Web3RPCError as exc:
+            msg = str(exc)
+            if "insufficient funds" in msg:
+                raise ChainError(f"{sender} has not enough ETH for {fn.fn_name} (value {value} wei plus gas)") from None
+            raise ChainError(f"{fn.fn_name}: the node refused: {msg[:300]}") from None
+        except OSError as exc:
+            raise ChainError(f"cannot reach the node at {self.rpc_url}: {exc}") from None
+        signed = self.account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise ContractError(f"{fn.fn_name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
+        self.gas_log.append(GasRecord(label or fn.fn_name, sender, int(receipt["gasUsed"])))
+        return receipt
+
+    def deploy(self, name: str, *args: Any) -> str:
+        art = artifact(name, self.build_dir)
+        factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+        receipt = self.transact(factory.constructor(*args), label=f"deploy {name}")
+        address = to_checksum_address(receipt["contractAddress"])
+        self.addresses[name] = address
+        return address
+
+    def events(self, contract: str, event: str, from_block: int = 0, **filters: Any) -> list[Any]:
+        ev = getattr(self.contract(contract).events, event)
+        return list(ev.get_logs(from_block=from_block, argument_filters=filters or None))
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float, poll: float = 0.5) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(poll)
+        return False

@@ -1,0 +1,263 @@
+"""The job spec: what a submitter asks for, validated before any transaction is sent.
+
+A spec is a YAML file (see ``examples/digits.yaml``)::
+
+    name: digits-mlp
+    model: {arch: mlp, layers: [64, 32, 10]}
+    dataset: sklearn:digits          # or a path to an .npz file (X float [n, d], y int [n]); relative to the spec
+    training: {steps: 300, checkpoint_interval: 50, batch_size: 32, learning_rate: 0.1, momentum: 0.0, seed: 1}
+    market:
+      max_price: 0.5 ether           # escrowed at posting; ints are wei; units: wei, gwei, ether
+      stake_per_bid: 1 ether         # every bid locks this much of the solver's free stake
+      bid_period: 10m                # seconds, or a number with s/m/h/d
+      reveal_period: 10m
+      train_period: 2h
+      challenge_period: 30m
+
+Job data is public: the spec and the dataset are put in a content store that anybody may read.
+
+On chain the job is known by ``spec_hash`` (keccak256 of the canonical JSON document) and the document's CID.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from eth_utils import keccak
+
+from trainyard.errors import SpecError
+
+ARCHITECTURES = ("mlp",)
+MAX_BIDS = 16
+_UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
+_DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_U32 = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    steps: int
+    checkpoint_interval: int
+    batch_size: int
+    learning_rate: float
+    seed: int
+    momentum: float = 0.0
+
+    @property
+    def num_windows(self) -> int:
+        return self.steps // self.checkpoint_interval
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    max_price: int  # wei
+    stake_per_bid: int  # wei
+    bid_period: int  # seconds
+    reveal_period: int
+    train_period: int
+    challenge_period: int
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    arch: str
+    layers: tuple[int, ...]
+    dataset: str  # "sklearn:digits", a path (as written), or "cid:<CID>" once stored
+    training: TrainingSpec
+    market: MarketSpec
+
+    def document(self, dataset_cid: str) -> dict[str, Any]:
+        """The JSON document that is stored and hashed: everything a solver needs, the data by CID."""
+        return {
+            "version": 1,
+            "name": self.name,
+            "model": {"arch": self.arch, "layers": list(self.layers)},
+            "dataset": {"cid": dataset_cid, "format": "npz"},
+            "training": asdict(self.training),
+            "market": asdict(self.market),
+        }
+
+
+def canonical_json(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def spec_hash(doc_bytes: bytes) -> bytes:
+    return keccak(doc_bytes)
+
+
+def parse_amount(value: Any, where: str) -> int:
+    """Wei from an int, or a string like ``0.5 ether`` / ``20 gwei`` / ``123 wei``."""
+    if isinstance(value, bool):
+        raise SpecError(f"{where}: expected an amount like '0.5 ether', got {value!r}")
+    if isinstance(value, int):
+        wei = value
+    else:
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*", str(value))
+        if not m or m.group(2).lower() not in _UNITS:
+            raise SpecError(f"{where}: expected an amount like '0.5 ether', '20 gwei' or wei as an integer, got {value!r}")
+        try:
+            exact = Decimal(m.group(1)) * _UNITS[m.group(2).lower()]
+        except InvalidOperation as exc:  # pragma: no cover - regex admits only decimals
+            raise SpecError(f"{where}: {value!r} is not a number") from exc
+        if exact != exact.to_integral_value():
+            raise SpecError(f"{where}: {value!r} is not a whole number of wei")
+        wei = int(exact)
+    if wei <= 0:
+        raise SpecError(f"{where}: must be more than zero, got {value!r}")
+    return wei
+
+
+def parse_duration(value: Any, where: str) -> int:
+    """Seconds from an int or a string like ``90s``, ``10m``, ``2h``, ``1d``."""
+    if isinstance(value, bool):
+        raise SpecError(f"{where}: expected a duration like '10m', got {value!r}")
+    if isinstance(value, int):
+        secs = value
+    else:
+        m = re.fullmatch(r"\s*([0-9]+)\s*([smhd]?)\s*", str(value))
+        if not m:
+            raise SpecError(f"{where}: expected a duration like '90s', '10m', '2h' or seconds, got {value!r}")
+        secs = int(m.group(1)) * _DURATIONS[m.group(2) or "s"]
+    if not 0 < secs <= _U32:
+        raise SpecError(f"{where}: must be between 1 second and {_U32} seconds, got {value!r}")
+    return secs
+
+
+def _section(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    sec = doc.get(key)
+    if not isinstance(sec, dict):
+        raise SpecError(f"{key}: missing or not a mapping")
+    return sec
+
+
+def _int(sec: dict[str, Any], key: str, where: str, lo: int, hi: int) -> int:
+    v = sec.get(key)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise SpecError(f"{where}.{key}: expected an integer, got {v!r}")
+    if not lo <= v <= hi:
+        raise SpecError(f"{where}.{key}: must be between {lo} and {hi}, got {v}")
+    return v
+
+
+def _float(sec: dict[str, Any], key: str, where: str, lo: float, hi: float, default: float | None = None) -> float:
+    v = sec.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise SpecError(f"{where}.{key}: expected a number, got {v!r}")
+    if not lo <= float(v) <= hi:
+        raise SpecError(f"{where}.{key}: must be between {lo} and {hi}, got {v}")
+    return float(v)
+
+
+def _check_keys(sec: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(sec) - allowed)
+    if unknown:
+        raise SpecError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+
+
+def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
+    """Validate a parsed YAML/JSON mapping and return the spec; raise :class:`SpecError` naming the field."""
+    if not isinstance(doc, dict):
+        raise SpecError("the spec must be a mapping with name, model, dataset, training and market")
+    _check_keys(doc, {"name", "model", "dataset", "training", "market"}, "spec")
+    name = doc.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        raise SpecError(f"name: 1-64 letters, digits, '_', '.' or '-', got {name!r}")
+
+    model = _section(doc, "model")
+    _check_keys(model, {"arch", "layers"}, "model")
+    arch = model.get("arch")
+    if arch not in ARCHITECTURES:
+        raise SpecError(f"model.arch: must be one of {', '.join(ARCHITECTURES)}, got {arch!r}")
+    layers = model.get("layers")
+    if (
+        not isinstance(layers, list)
+        or len(layers) < 2
+        or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 4096 for x in layers)
+    ):
+        raise SpecError(f"model.layers: a list of at least 2 widths between 1 and 4096 (input ... classes), got {layers!r}")
+    if layers[-1] < 2:
+        raise SpecError(f"model.layers: the last width is the number of classes and must be at least 2, got {layers[-1]}")
+
+    dataset = doc.get("dataset")
+    if not isinstance(dataset, str) or not dataset:
+        raise SpecError("dataset: 'sklearn:digits' or a path to an .npz file")
+    if not dataset.startswith(("sklearn:", "cid:")):
+        path = Path(dataset) if base_dir is None else base_dir / dataset
+        if not path.is_file():
+            raise SpecError(f"dataset: no file at {path}")
+        dataset = str(path)
+    elif dataset.startswith("sklearn:") and dataset != "sklearn:digits":
+        raise SpecError(f"dataset: the only built-in dataset is sklearn:digits, got {dataset!r}")
+
+    tr = _section(doc, "training")
+    where = "training"
+    _check_keys(tr, {"steps", "checkpoint_interval", "batch_size", "learning_rate", "momentum", "seed"}, where)
+    steps = _int(tr, "steps", where, 1, 2**40)
+    interval = _int(tr, "checkpoint_interval", where, 1, steps)
+    if steps % interval:
+        raise SpecError(f"training.checkpoint_interval: must divide steps ({steps}), got {interval}")
+    if steps // interval > _U32:
+        raise SpecError(f"training: at most {_U32} checkpoint windows, got {steps // interval}")
+    training = TrainingSpec(
+        steps=steps,
+        checkpoint_interval=interval,
+        batch_size=_int(tr, "batch_size", where, 1, 65536),
+        learning_rate=_float(tr, "learning_rate", where, 1e-6, 10.0),
+        seed=_int(tr, "seed", where, 0, 2**63 - 1),
+        momentum=_float(tr, "momentum", where, 0.0, 0.999, default=0.0),
+    )
+
+    mk = _section(doc, "market")
+    keys = {"max_price", "stake_per_bid", "bid_period", "reveal_period", "train_period", "challenge_period"}
+    _check_keys(mk, keys, "market")
+    missing = sorted(k for k in keys if k not in mk)
+    if missing:
+        raise SpecError(f"market: missing {', '.join(missing)}")
+    market = MarketSpec(
+        max_price=parse_amount(mk["max_price"], "market.max_price"),
+        stake_per_bid=parse_amount(mk["stake_per_bid"], "market.stake_per_bid"),
+        bid_period=parse_duration(mk["bid_period"], "market.bid_period"),
+        reveal_period=parse_duration(mk["reveal_period"], "market.reveal_period"),
+        train_period=parse_duration(mk["train_period"], "market.train_period"),
+        challenge_period=parse_duration(mk["challenge_period"], "market.challenge_period"),
+    )
+    return JobSpec(name, arch, tuple(layers), dataset, training, market)
+
+
+def load_spec(path: str | Path) -> JobSpec:
+    """Read and validate a spec file."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise SpecError(f"cannot read spec {p}: {exc.strerror}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError(f"{p} is not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    return parse_spec(doc, base_dir=p.parent)
+
+
+def parse_document(data: bytes) -> dict[str, Any]:
+    """Parse a stored spec document (as a solver reads it) and check its shape."""
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise SpecError(f"the stored spec is not JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("version") != 1:
+        raise SpecError("the stored spec is not a version-1 Trainyard spec document")
+    spec = dict(doc)
+    spec["dataset"] = "cid:" + str(doc.get("dataset", {}).get("cid", ""))
+    spec.pop("version")
+    parse_spec(spec)  # same checks as at submission
+    return doc
