@@ -1,0 +1,1 @@
+"""The solver role: stakes, bids in sealed-bid auctions, trains, commits its trace, gets paid."""

@@ -1,0 +1,135 @@
+"""The solver's decisions: a pure function from what it sees to what it does next.
+
+No I/O here: :func:`next_actions` is unit-tested without a chain; :mod:`trainyard.solver.agent` reads the chain
+and the local database into a :class:`SolverView` and carries the actions out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trainyard.jobs import JobState, JobView
+
+MAX_BIDS = 16
+
+
+@dataclass(frozen=True)
+class SolverPolicy:
+    """What a solver is willing to do. In a second-price auction bidding one's true cost is the best strategy."""
+
+    price: int  # wei asked for a job
+    target_stake: int  # free + locked stake the solver keeps deposited
+
+
+@dataclass(frozen=True)
+class BidRecord:
+    job_id: int
+    price: int
+    salt: bytes
+    revealed: bool = False
+
+
+@dataclass(frozen=True)
+class SolverView:
+    now: int
+    me: str
+    free_stake: int
+    locked_stake: int
+    credits: int  # claimable in the market and in staking together
+    jobs: tuple[JobView, ...]
+    bids: dict[int, BidRecord] = field(default_factory=dict)
+    inspected: dict[int, str | None] = field(default_factory=dict)  # job -> None if doable, else why not
+
+
+# -- actions ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Deposit:
+    amount: int
+
+
+@dataclass(frozen=True)
+class Inspect:
+    """Fetch the spec and data, decide whether this solver can do the job."""
+
+    job_id: int
+
+
+@dataclass(frozen=True)
+class CommitBid:
+    job_id: int
+    price: int
+
+
+@dataclass(frozen=True)
+class RevealBid:
+    job_id: int
+    price: int
+    salt: bytes
+
+
+@dataclass(frozen=True)
+class Settle:
+    job_id: int
+
+
+@dataclass(frozen=True)
+class TrainWindow:
+    job_id: int
+    window: int  # 0-based index of the checkpoint window to train and commit
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    job_id: int
+
+
+@dataclass(frozen=True)
+class Finalize:
+    job_id: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    pass
+
+
+Action = Deposit | Inspect | CommitBid | RevealBid | Settle | TrainWindow | SubmitResult | Finalize | Claim
+
+
+def _same(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
+    """Everything the solver should do now, in order; at most one action per job."""
+    actions: list[Action] = []
+    free = view.free_stake
+    held = view.free_stake + view.locked_stake
+    if held < policy.target_stake:
+        actions.append(Deposit(policy.target_stake - held))
+        free += policy.target_stake - held
+    for job in view.jobs:
+        bid = view.bids.get(job.job_id)
+        mine = _same(job.winner, view.me)
+        if job.state is JobState.BIDDING and bid is None:
+            if _same(job.submitter, view.me) or job.bid_count >= MAX_BIDS or view.now >= job.bid_deadline:
+                continue
+            if job.job_id not in view.inspected:
+                actions.append(Inspect(job.job_id))
+            elif view.inspected[job.job_id] is None and policy.price <= job.max_price and free >= job.stake_per_bid:
+                actions.append(CommitBid(job.job_id, policy.price))
+                free -= job.stake_per_bid
+        elif job.state is JobState.REVEALING and bid is not None and not bid.revealed:
+            actions.append(RevealBid(job.job_id, bid.price, bid.salt))
+        elif job.state is JobState.AWAITING_SETTLEMENT and bid is not None and bid.revealed:
+            actions.append(Settle(job.job_id))
+        elif job.state is JobState.TRAINING and mine:
+            if job.leaf_count < job.num_windows:
+                actions.append(TrainWindow(job.job_id, job.leaf_count))
+            elif job.result_at == 0:
+                actions.append(SubmitResult(job.job_id))
+        elif job.state is JobState.FINALIZABLE and mine:
+            actions.append(Finalize(job.job_id))
+    if view.credits > 0:
+        actions.append(Claim())
+    return actions
