@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IStaking} from "./interfaces/IStaking.sol";
+
+/// @title JobMarket
+/// @notice See {IJobMarket}.
+contract JobMarket is IJobMarket, Ownable {
+    /// @notice Bids per job: bounds the loop of settlement.
+    uint256 public constant MAX_BIDS = 16;
+    uint256 private constant BPS = 10_000;
+
+    /// @notice Where stake is held.
+    IStaking public immutable staking;
+    /// @notice Share of the stake per bid taken from a bid that is never revealed.
+    uint16 public immutable revealPenaltyBps;
+    /// @notice Share of a slashed stake credited to the wronged party; the rest is burned.
+    uint16 public immutable slashRewardBps;
+    /// @notice The contract allowed to open and resolve disputes.
+    address public disputeGame;
+    /// @inheritdoc IJobMarket
+    uint256 public jobCount;
+    /// @inheritdoc IJobMarket
+    mapping(address account => uint256) public credits;
+
+    mapping(uint256 jobId => Job) private _jobs;
+    mapping(uint256 jobId => mapping(uint256 index => Bid)) private _bids;
+    mapping(uint256 jobId => mapping(address bidder => uint256 indexPlusOne)) private _bidIndex;
+
+    modifier onlyDisputeGame() {
+        if (msg.sender != disputeGame) revert JobMarketNotDisputeGame(msg.sender);
+        _;
+    }
+
+    constructor(IStaking staking_, uint16 revealPenaltyBps_, uint16 slashRewardBps_) Ownable(msg.sender) {
+        if (revealPenaltyBps_ > BPS || slashRewardBps_ > BPS) revert JobMarketInvalidParams("bps above 10000");
+        staking = staking_;
+        revealPenaltyBps = revealPenaltyBps_;
+        slashRewardBps = slashRewardBps_;
+    }
+
+    /// @inheritdoc IJobMarket
+    function setDisputeGame(address game) external onlyOwner {
+        if (disputeGame != address(0)) revert JobMarketDisputeGameAlreadySet(disputeGame);
+        disputeGame = game;
+        emit DisputeGameSet(game);
+    }
+
+    // ------------------------------------------------------------------------------------------------ submitter
+
+    /// @inheritdoc IJobMarket
+    function postJob(bytes32 specHash, string calldata specCID, JobParams calldata p)
+        external
+        payable
+        returns (uint256 jobId)
+    {
+        if (msg.value == 0 || msg.value > type(uint128).max) revert JobMarketInvalidParams("escrow");
+        if (p.stakePerBid == 0 || p.stakePerBid > type(uint128).max) revert JobMarketInvalidParams("stakePerBid");
+        if (p.numWindows == 0) revert JobMarketInvalidParams("numWindows");
+        if (p.bidPeriod == 0 || p.revealPeriod == 0 || p.trainPeriod == 0 || p.challengePeriod == 0) {
+            revert JobMarketInvalidParams("period");
+        }
+        jobId = ++jobCount;
+        uint64 bidDeadline = uint64(block.timestamp) + p.bidPeriod;
+        uint64 revealDeadline = bidDeadline + p.revealPeriod;
+        uint64 trainDeadline = revealDeadline + p.trainPeriod;
+        Job storage j = _jobs[jobId];
+        j.submitter = msg.sender;
+        j.numWindows = p.numWindows;
+        j.bidDeadline = bidDeadline;
+        j.revealDeadline = revealDeadline;
+        j.trainDeadline = trainDeadline;
+        j.challengePeriod = p.challengePeriod;
+        j.specHash = specHash;
+        j.maxPrice = uint128(msg.value);
+        j.stakePerBid = uint128(p.stakePerBid);
+        emit JobPosted(jobId, msg.sender, specHash, specCID, msg.value, p);
+    }
+
+    /// @inheritdoc IJobMarket
+    function cancelJob(uint256 jobId) external {
+        Job storage j = _expectState(jobId, JobState.Bidding);
+        if (msg.sender != j.submitter) revert JobMarketNotSubmitter(jobId, msg.sender);
+        if (j.bidCount != 0) revert JobMarketHasBids(jobId, j.bidCount);
+        j.outcome = Outcome.Cancelled;
+        credits[j.submitter] += j.maxPrice;
+        emit JobCancelled(jobId);
+    }
+
+    // ------------------------------------------------------------------------------------------------ auction
+
+    /// @inheritdoc IJobMarket
+    function commitBid(uint256 jobId, bytes32 commitment) external {
+        Job storage j = _expectState(jobId, JobState.Bidding);
+        if (msg.sender == j.submitter) revert JobMarketSelfBid(jobId);
+        if (_bidIndex[jobId][msg.sender] != 0) revert JobMarketAlreadyBid(jobId, msg.sender);
+        uint256 index = j.bidCount;
+        if (index >= MAX_BIDS) revert JobMarketTooManyBids(jobId, MAX_BIDS);
+        j.bidCount = uint8(index + 1);
+        _bidIndex[jobId][msg.sender] = index + 1;
+        _bids[jobId][index] = Bid({commitment: commitment, bidder: msg.sender, revealed: false, valid: false, price: 0});
+        emit BidCommitted(jobId, msg.sender, index);
+        staking.lock(msg.sender, j.stakePerBid);
+    }
+
+    /// @inheritdoc IJobMarket
+    function revealBid(uint256 jobId, uint256 price, bytes32 salt) external {
+        Job storage j = _expectState(jobId, JobState.Revealing);
+        uint256 indexPlusOne = _bidIndex[jobId][msg.sender];
+        if (indexPlusOne == 0) revert JobMarketNoBid(jobId, msg.sender);
+        uint256 index = indexPlusOne - 1;
+        Bid storage b = _bids[jobId][index];
+        if (b.revealed) revert JobMarketAlreadyRevealed(jobId, msg.sender);
+        if (keccak256(abi.encode(jobId, msg.sender, price, salt)) != b.commitment) {
+            revert JobMarketCommitmentMismatch(jobId, msg.sender);
+        }
+        bool valid = price != 0 && price <= j.maxPrice;
+        b.revealed = true;
+        b.valid = valid;
+        b.commitment = bytes32(0);
+        if (valid) {
+            b.price = uint128(price); // price <= maxPrice < 2^128
+            _rank(j, index, uint128(price));
+        }
+        emit BidRevealed(jobId, msg.sender, price, valid);
+    }
+
+    /// @dev Keep the best (lowest price, then earliest commit) and the second-best price. A price of 0 in
+    /// `bestPrice` means no valid bid yet; in `secondPrice`, no second valid bid.
+    function _rank(Job storage j, uint256 index, uint128 price) private {
+        uint128 best = j.bestPrice;
+        if (best == 0 || price < best || (price == best && index < j.bestIndex)) {
+            j.secondPrice = best;
+            j.bestPrice = price;
+            j.bestIndex = uint8(index);
+        } else if (j.secondPrice == 0 || price < j.secondPrice) {
+            j.secondPrice = price;
+        }
+    }
+
+    /// @inheritdoc IJobMarket
+    function settleAuction(uint256 jobId) external {
+        Job storage j = _expectState(jobId, JobState.AwaitingSettlement);
+        _settle(jobId, j);
+    }
+
+    function _settle(uint256 jobId, Job storage j) private {
+        j.settled = true;
+        address submitter = j.submitter;
+        uint128 stake = j.stakePerBid;
+        bool hasWinner = j.bestPrice != 0;
+        address winner = hasWinner ? _bids[jobId][j.bestIndex].bidder : address(0);
+        uint128 price = j.secondPrice != 0 ? j.secondPrice : j.bestPrice;
+        uint256 refund = j.maxPrice - price; // price <= maxPrice (0 without a winner: the whole escrow)
+        j.winner = winner;
+        j.price = price;
+        if (!hasWinner) j.outcome = Outcome.Refunded;
+        credits[submitter] += refund;
+        emit AuctionSettled(jobId, winner, price, refund);
+        uint256 penalty = (uint256(stake) * revealPenaltyBps) / BPS;
+        uint256 count = j.bidCount; // at most MAX_BIDS
+        for (uint256 i = 0; i < count; ++i) {
+            Bid storage b = _bids[jobId][i];
+            if (hasWinner && i == j.bestIndex) continue;
+            if (!b.revealed && penalty != 0) {
+                emit BidPenalized(jobId, b.bidder, penalty);
+                staking.slash(b.bidder, penalty, submitter, (penalty * slashRewardBps) / BPS);
+                staking.unlock(b.bidder, stake - penalty);
+            } else {
+                staking.unlock(b.bidder, stake);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ solver
+
+    /// @inheritdoc IJobMarket
+    function commitTrace(uint256 jobId, uint32 leafCount, bytes32 traceRoot, string calldata checkpointCID) external {
+        Job storage j = _settledTraining(jobId);
+        if (msg.sender != j.winner) revert JobMarketNotWinner(jobId, msg.sender);
+        if (j.resultAt != 0) revert JobMarketInvalidState(jobId, state(jobId));
+        if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
+        if (leafCount <= j.leafCount || leafCount > j.numWindows) {
+            revert JobMarketBadLeafCount(jobId, leafCount, j.leafCount, j.numWindows);
+        }
+        j.leafCount = leafCount;
+        j.traceRoot = traceRoot;
+        emit TraceCommitted(jobId, leafCount, traceRoot, checkpointCID);
+    }
+
+    /// @inheritdoc IJobMarket
+    function submitResult(uint256 jobId, string calldata modelCID) external {
+        Job storage j = _expectState(jobId, JobState.Training);
+        if (msg.sender != j.winner) revert JobMarketNotWinner(jobId, msg.sender);
+        if (j.resultAt != 0) revert JobMarketInvalidState(jobId, state(jobId));
+        if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
+        if (j.leafCount != j.numWindows) revert JobMarketTraceIncomplete(jobId, j.leafCount, j.numWindows);
+        j.resultAt = uint64(block.timestamp);
+        emit ResultSubmitted(jobId, modelCID, j.traceRoot);
+    }
+
+    // ------------------------------------------------------------------------------------------------ anyone
+
+    /// @inheritdoc IJobMarket
+    function finalize(uint256 jobId) external {
+        Job storage j = _expectState(jobId, JobState.Finalizable);
+        j.outcome = Outcome.Finalized;
+        address solver = j.winner;
+        uint256 payment = j.price;
+        credits[solver] += payment;
+        emit JobFinalized(jobId, solver, payment);
+        staking.unlock(solver, j.stakePerBid);
+    }
+
+    /// @inheritdoc IJobMarket
+    function timeoutTraining(uint256 jobId) external {
+        Job storage j = _settledTraining(jobId);
+        if (j.resultAt != 0) revert JobMarketInvalidState(jobId, state(jobId));
+        if (block.timestamp <= j.trainDeadline) revert JobMarketDeadlineNotReached(jobId, j.trainDeadline);
+        j.outcome = Outcome.Slashed;
+        address solver = j.winner;
+        uint256 stake = j.stakePerBid;
+        credits[j.submitter] += j.price;
+        emit TrainingTimedOut(jobId, solver, stake);
+        staking.slash(solver, stake, j.submitter, (stake * slashRewardBps) / BPS);
+    }
+
+    /// @inheritdoc IJobMarket
+    function openDispute(uint256 jobId) external onlyDisputeGame {
+        Job storage j = _job(jobId);
+        JobState s = state(jobId);
+        bool open = (s == JobState.Training && j.leafCount != 0) || s == JobState.Challenge || s == JobState.Disputed;
+        if (!open) revert JobMarketInvalidState(jobId, s);
+        uint16 n = j.openDisputes + 1;
+        j.openDisputes = n;
+        emit DisputeOpened(jobId, n);
+    }
+
+    /// @inheritdoc IJobMarket
+    function resolveDispute(uint256 jobId, bool solverLost, address challenger) external onlyDisputeGame {
+        Job storage j = _job(jobId);
+        if (j.openDisputes == 0) revert JobMarketNoOpenDispute(jobId);
+        j.openDisputes -= 1;
+        emit DisputeResolved(jobId, solverLost, challenger);
+        if (solverLost && j.outcome == Outcome.Open) {
+            j.outcome = Outcome.Slashed;
+            uint256 stake = j.stakePerBid;
+            credits[j.submitter] += j.price;
+            staking.slash(j.winner, stake, challenger, (stake * slashRewardBps) / BPS);
+        }
+    }
+
+    /// @inheritdoc IJobMarket
+    function claimCredit() external {
+        uint256 amount = credits[msg.sender];
+        if (amount == 0) revert JobMarketNoCredit(msg.sender);
+        credits[msg.sender] = 0;
+        emit CreditClaimed(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert JobMarketTransferFailed(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------------------------------------ views
+
+    /// @inheritdoc IJobMarket
+    function state(uint256 jobId) public view returns (JobState) {
+        Job storage j = _jobs[jobId];
+        if (j.submitter == address(0)) return JobState.None;
+        Outcome o = j.outcome;
+        if (o == Outcome.Finalized) return JobState.Finalized;
+        if (o == Outcome.Cancelled) return JobState.Cancelled;
+        if (o == Outcome.Refunded) return JobState.Refunded;
+        if (o == Outcome.Slashed) return JobState.Slashed;
+        if (block.timestamp < j.bidDeadline) return JobState.Bidding;
+        if (block.timestamp < j.revealDeadline) return JobState.Revealing;
+        if (!j.settled) return JobState.AwaitingSettlement;
+        if (j.openDisputes != 0) return JobState.Disputed;
+        if (j.resultAt == 0) return JobState.Training;
+        if (block.timestamp < uint256(j.resultAt) + j.challengePeriod) return JobState.Challenge;
+        return JobState.Finalizable;
+    }
+
+    /// @inheritdoc IJobMarket
+    function job(uint256 jobId) external view returns (Job memory) {
+        return _job(jobId);
+    }
+
+    /// @inheritdoc IJobMarket
+    function bid(uint256 jobId, uint256 index) external view returns (Bid memory) {
+        return _bids[jobId][index];
+    }
+
+    // ------------------------------------------------------------------------------------------------ internals
+
+    function _job(uint256 jobId) private view returns (Job storage j) {
+        j = _jobs[jobId];
+        if (j.submitter == address(0)) revert JobMarketUnknownJob(jobId);
+    }
+
+    function _expectState(uint256 jobId, JobState expected) private view returns (Job storage j) {
+        j = _job(jobId);
+        JobState s = state(jobId);
+        if (s != expected) revert JobMarketInvalidState(jobId, s);
+    }
+
+    /// @dev The job after its auction, settling it first if nobody has yet; reverts unless it is training.
+    function _settledTraining(uint256 jobId) private returns (Job storage j) {
+        j = _job(jobId);
+        if (state(jobId) == JobState.AwaitingSettlement) _settle(jobId, j);
+        JobState s = state(jobId);
+        if (s != JobState.Training) revert JobMarketInvalidState(jobId, s);
+    }
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title Trainyard job market
+/// @notice Jobs are posted with their maximum price in escrow; solvers bid in a sealed-bid second-price auction
+/// (commit, then reveal) with stake locked per bid; the lowest valid price wins and is paid the second-lowest
+/// (its own price when it is the only valid bid). The winner commits the Merkle root of its checkpoint trace window
+/// by window, then the model; after a challenge period with no open dispute anyone finalizes. Every deadline has a
+/// path anyone can trigger. Payments and refunds are credits their owners claim.
+interface IJobMarket {
+    /// @notice The phase of a job, derived from stored timestamps, the clock and the outcome.
+    enum JobState {
+        None,
+        Bidding,
+        Revealing,
+        AwaitingSettlement,
+        Training,
+        Challenge,
+        Disputed,
+        Finalizable,
+        Finalized,
+        Cancelled,
+        Refunded,
+        Slashed
+    }
+
+    /// @notice How a job ended (stored); `Open` while it runs.
+    enum Outcome {
+        Open,
+        Cancelled,
+        Refunded,
+        Finalized,
+        Slashed
+    }
+
+    /// @notice What a submitter sets per job besides the escrow (`msg.value`, the maximum price).
+    struct JobParams {
+        uint256 stakePerBid;
+        uint32 numWindows;
+        uint32 bidPeriod;
+        uint32 revealPeriod;
+        uint32 trainPeriod;
+        uint32 challengePeriod;
+    }
+
+    /// @notice A job as stored (packed into eight slots).
+    struct Job {
+        address submitter;
+        uint32 numWindows;
+        uint8 bidCount;
+        Outcome outcome;
+        uint16 openDisputes;
+        uint8 bestIndex;
+        bool settled;
+        address winner;
+        uint64 bidDeadline;
+        uint32 leafCount;
+        uint64 revealDeadline;
+        uint64 trainDeadline;
+        uint64 resultAt;
+        uint32 challengePeriod;
+        bytes32 specHash;
+        uint128 maxPrice;
+        uint128 price;
+        uint128 stakePerBid;
+        uint128 bestPrice;
+        uint128 secondPrice;
+        bytes32 traceRoot;
+    }
+
+    /// @notice A sealed bid, and once revealed its price.
+    struct Bid {
+        bytes32 commitment;
+        address bidder;
+        bool revealed;
+        bool valid;
+        uint128 price;
+    }
+
+    error JobMarketUnknownJob(uint256 jobId);
+    error JobMarketInvalidState(uint256 jobId, JobState state);
+    error JobMarketInvalidParams(string reason);
+    error JobMarketNotSubmitter(uint256 jobId, address caller);
+    error JobMarketNotWinner(uint256 jobId, address caller);
+    error JobMarketHasBids(uint256 jobId, uint256 bidCount);
+    error JobMarketSelfBid(uint256 jobId);
+    error JobMarketAlreadyBid(uint256 jobId, address bidder);
+    error JobMarketTooManyBids(uint256 jobId, uint256 maxBids);
+    error JobMarketNoBid(uint256 jobId, address bidder);
+    error JobMarketAlreadyRevealed(uint256 jobId, address bidder);
+    error JobMarketCommitmentMismatch(uint256 jobId, address bidder);
+    error JobMarketBadLeafCount(uint256 jobId, uint32 leafCount, uint32 current, uint32 numWindows);
+    error JobMarketTraceIncomplete(uint256 jobId, uint32 leafCount, uint32 numWindows);
+    error JobMarketDeadlinePassed(uint256 jobId, uint64 deadline);
+    error JobMarketDeadlineNotReached(uint256 jobId, uint64 deadline);
+    error JobMarketNotDisputeGame(address caller);
+    error JobMarketDisputeGameAlreadySet(address game);
+    error JobMarketNoOpenDispute(uint256 jobId);
+    error JobMarketNoCredit(address account);
+    error JobMarketTransferFailed(address to, uint256 amount);
+
+    /// @dev Deadlines are the block's timestamp plus the periods in `params`, cumulated.
+    event JobPosted(
+        uint256 indexed jobId,
+        address indexed submitter,
+        bytes32 specHash,
+        string specCID,
+        uint256 maxPrice,
+        JobParams params
+    );
+    event JobCancelled(uint256 indexed jobId);
+    event BidCommitted(uint256 indexed jobId, address indexed bidder, uint256 index);
+    event BidRevealed(uint256 indexed jobId, address indexed bidder, uint256 price, bool valid);
+    event BidPenalized(uint256 indexed jobId, address indexed bidder, uint256 penalty);
+    event AuctionSettled(uint256 indexed jobId, address indexed winner, uint256 price, uint256 refund);
+    event TraceCommitted(uint256 indexed jobId, uint32 leafCount, bytes32 traceRoot, string checkpointCID);
+    event ResultSubmitted(uint256 indexed jobId, string modelCID, bytes32 traceRoot);
+    event JobFinalized(uint256 indexed jobId, address indexed solver, uint256 payment);
+    event TrainingTimedOut(uint256 indexed jobId, address indexed solver, uint256 slashed);
+    event DisputeOpened(uint256 indexed jobId, uint256 openDisputes);
+    event DisputeResolved(uint256 indexed jobId, bool solverLost, address indexed challenger);
+    event DisputeGameSet(address indexed game);
+    event CreditClaimed(address indexed account, uint256 amount);
+
+    /// @notice Name the dispute game contract, once (only the owner).
+    /// @param game The contract that may open and resolve disputes.
+    function setDisputeGame(address game) external;
+
+    /// @notice Post a job with `msg.value` (the maximum price) in escrow.
+    /// @param specHash keccak256 of the job's spec document.
+    /// @param specCID Where the spec document can be fetched (only emitted).
+    /// @param p Stake per bid, number of checkpoint windows and the periods.
+    /// @return jobId The new job's id (from 1).
+    function postJob(bytes32 specHash, string calldata specCID, JobParams calldata p)
+        external
+        payable
+        returns (uint256 jobId);
+
+    /// @notice Cancel one's own job while bidding and before any bid; the escrow becomes a credit.
+    /// @param jobId The job.
+    function cancelJob(uint256 jobId) external;
+
+    /// @notice Send a sealed bid, locking the job's stake per bid from the caller's free stake.
+    /// @param jobId The job.
+    /// @param commitment keccak256(abi.encode(jobId, msg.sender, price, salt)).
+    function commitBid(uint256 jobId, bytes32 commitment) external;
+
+    /// @notice Reveal a sealed bid. A price of 0 or above the maximum is void (its stake is released, no penalty).
+    /// @param jobId The job.
+    /// @param price The bid price in wei.
+    /// @param salt The salt of the commitment.
+    function revealBid(uint256 jobId, uint256 price, bytes32 salt) external;
+
+    /// @notice After the reveal period, anyone settles: unrevealed bids lose a penalty, losing stakes are
+    /// released, the winner is named and the escrow above its price is refunded. Later calls do it lazily too.
+    /// @param jobId The job.
+    function settleAuction(uint256 jobId) external;
+
+    /// @notice The winner commits the Merkle root over its first `leafCount` checkpoint leaves.
+    /// @param jobId The job.
+    /// @param leafCount How many leaves the root covers (strictly increasing, at most the number of windows).
+    /// @param traceRoot The root.
+    /// @param checkpointCID Where the newest checkpoint can be fetched (only emitted).
+    function commitTrace(uint256 jobId, uint32 leafCount, bytes32 traceRoot, string calldata checkpointCID) external;
+
+    /// @notice The winner submits the model once the trace is complete, before the training deadline; the
+    /// challenge period starts.
+    /// @param jobId The job.
+    /// @param modelCID Where the model can be fetched (only emitted).
+    function submitResult(uint256 jobId, string calldata modelCID) external;
+
+    /// @notice After the challenge period with no open dispute, anyone finalizes: the price becomes the solver's
+    /// credit and its stake is unlocked.
+    /// @param jobId The job.
+    function finalize(uint256 jobId) external;
+
+    /// @notice After the training deadline without a result, anyone slashes the winner and refunds the submitter.
+    /// @param jobId The job.
+    function timeoutTraining(uint256 jobId) external;
+
+    /// @notice The dispute game opens a dispute: the job cannot finalize while one is open.
+    /// @param jobId The job.
+    function openDispute(uint256 jobId) external;
+
+    /// @notice The dispute game closes a dispute. If the solver lost, its stake is slashed (a share to the
+    /// challenger) and the escrow refunded to the submitter.
+    /// @param jobId The job.
+    /// @param solverLost Whether the solver lost.
+    /// @param challenger Who proved it wrong (receives the slash reward).
+    function resolveDispute(uint256 jobId, bool solverLost, address challenger) external;
+
+    /// @notice Send the caller its credits (payments and refunds).
+    function claimCredit() external;
+
+    /// @notice The phase of a job now.
+    /// @param jobId The job.
+    /// @return The state.
+    function state(uint256 jobId) external view returns (JobState);
+
+    /// @notice A job as stored.
+    /// @param jobId The job.
+    /// @return The job.
+    function job(uint256 jobId) external view returns (Job memory);
+
+    /// @notice A bid of a job by commit order.
+    /// @param jobId The job.
+    /// @param index 0-based commit index.
+    /// @return The bid.
+    function bid(uint256 jobId, uint256 index) external view returns (Bid memory);
+
+    /// @notice Number of jobs posted; ids run from 1 to this.
+    /// @return The count.
+    function jobCount() external view returns (uint256);
+
+    /// @notice Credits of `account` awaiting `claimCredit`.
+    /// @param account The owner.
+    /// @return Wei claimable.
+    function credits(address account) external view returns (uint256);
+}
