@@ -27,7 +27,6 @@ contract JobMarket is IJobMarket, Ownable {
 
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => mapping(uint256 index => Bid)) private _bids;
-    mapping(uint256 jobId => mapping(address bidder => uint256 indexPlusOne)) private _bidIndex;
 
     modifier onlyDisputeGame() {
         if (msg.sender != disputeGame) revert JobMarketNotDisputeGame(msg.sender);
@@ -56,26 +55,26 @@ contract JobMarket is IJobMarket, Ownable {
         payable
         returns (uint256 jobId)
     {
-        if (msg.value == 0 || msg.value > type(uint128).max) revert JobMarketInvalidParams("escrow");
-        if (p.stakePerBid == 0 || p.stakePerBid > type(uint128).max) revert JobMarketInvalidParams("stakePerBid");
+        if (msg.value == 0 || msg.value > type(uint80).max) revert JobMarketInvalidParams("escrow");
+        if (p.stakePerBid == 0 || p.stakePerBid > type(uint80).max) revert JobMarketInvalidParams("stakePerBid");
         if (p.numWindows == 0) revert JobMarketInvalidParams("numWindows");
         if (p.bidPeriod == 0 || p.revealPeriod == 0 || p.trainPeriod == 0 || p.challengePeriod == 0) {
             revert JobMarketInvalidParams("period");
         }
         jobId = ++jobCount;
-        uint64 bidDeadline = uint64(block.timestamp) + p.bidPeriod;
-        uint64 revealDeadline = bidDeadline + p.revealPeriod;
-        uint64 trainDeadline = revealDeadline + p.trainPeriod;
+        // timestamps fit in uint40 until the year 36812; the periods are uint32
+        uint40 bidDeadline = uint40(block.timestamp) + p.bidPeriod;
+        uint40 revealDeadline = bidDeadline + p.revealPeriod;
         Job storage j = _jobs[jobId];
         j.submitter = msg.sender;
-        j.numWindows = p.numWindows;
+        j.maxPrice = uint80(msg.value);
         j.bidDeadline = bidDeadline;
         j.revealDeadline = revealDeadline;
-        j.trainDeadline = trainDeadline;
+        j.trainDeadline = revealDeadline + p.trainPeriod;
         j.challengePeriod = p.challengePeriod;
+        j.numWindows = p.numWindows;
+        j.stakePerBid = uint80(p.stakePerBid);
         j.specHash = specHash;
-        j.maxPrice = uint128(msg.value);
-        j.stakePerBid = uint128(p.stakePerBid);
         emit JobPosted(jobId, msg.sender, specHash, specCID, msg.value, p);
     }
 
@@ -92,26 +91,23 @@ contract JobMarket is IJobMarket, Ownable {
     // ------------------------------------------------------------------------------------------------ auction
 
     /// @inheritdoc IJobMarket
-    function commitBid(uint256 jobId, bytes32 commitment) external {
+    function commitBid(uint256 jobId, bytes32 commitment) external returns (uint256 index) {
         Job storage j = _expectState(jobId, JobState.Bidding);
         if (msg.sender == j.submitter) revert JobMarketSelfBid(jobId);
-        if (_bidIndex[jobId][msg.sender] != 0) revert JobMarketAlreadyBid(jobId, msg.sender);
-        uint256 index = j.bidCount;
+        index = j.bidCount;
         if (index >= MAX_BIDS) revert JobMarketTooManyBids(jobId, MAX_BIDS);
         j.bidCount = uint8(index + 1);
-        _bidIndex[jobId][msg.sender] = index + 1;
-        _bids[jobId][index] = Bid({commitment: commitment, bidder: msg.sender, revealed: false, valid: false, price: 0});
+        _bids[jobId][index] = Bid({bidder: msg.sender, price: 0, revealed: false, valid: false, commitment: commitment});
         emit BidCommitted(jobId, msg.sender, index);
         staking.lock(msg.sender, j.stakePerBid);
     }
 
     /// @inheritdoc IJobMarket
-    function revealBid(uint256 jobId, uint256 price, bytes32 salt) external {
+    function revealBid(uint256 jobId, uint256 index, uint256 price, bytes32 salt) external {
         Job storage j = _expectState(jobId, JobState.Revealing);
-        uint256 indexPlusOne = _bidIndex[jobId][msg.sender];
-        if (indexPlusOne == 0) revert JobMarketNoBid(jobId, msg.sender);
-        uint256 index = indexPlusOne - 1;
+        if (index >= j.bidCount) revert JobMarketNoBid(jobId, index);
         Bid storage b = _bids[jobId][index];
+        if (b.bidder != msg.sender) revert JobMarketNotBidder(jobId, index, msg.sender);
         if (b.revealed) revert JobMarketAlreadyRevealed(jobId, msg.sender);
         if (keccak256(abi.encode(jobId, msg.sender, price, salt)) != b.commitment) {
             revert JobMarketCommitmentMismatch(jobId, msg.sender);
@@ -121,16 +117,16 @@ contract JobMarket is IJobMarket, Ownable {
         b.valid = valid;
         b.commitment = bytes32(0);
         if (valid) {
-            b.price = uint128(price); // price <= maxPrice < 2^128
-            _rank(j, index, uint128(price));
+            b.price = uint80(price); // price <= maxPrice < 2^80
+            _rank(j, index, uint80(price));
         }
         emit BidRevealed(jobId, msg.sender, price, valid);
     }
 
     /// @dev Keep the best (lowest price, then earliest commit) and the second-best price. A price of 0 in
     /// `bestPrice` means no valid bid yet; in `secondPrice`, no second valid bid.
-    function _rank(Job storage j, uint256 index, uint128 price) private {
-        uint128 best = j.bestPrice;
+    function _rank(Job storage j, uint256 index, uint80 price) private {
+        uint80 best = j.bestPrice;
         if (best == 0 || price < best || (price == best && index < j.bestIndex)) {
             j.secondPrice = best;
             j.bestPrice = price;
@@ -149,17 +145,16 @@ contract JobMarket is IJobMarket, Ownable {
     function _settle(uint256 jobId, Job storage j) private {
         j.settled = true;
         address submitter = j.submitter;
-        uint128 stake = j.stakePerBid;
+        uint256 stake = j.stakePerBid;
         bool hasWinner = j.bestPrice != 0;
         address winner = hasWinner ? _bids[jobId][j.bestIndex].bidder : address(0);
-        uint128 price = j.secondPrice != 0 ? j.secondPrice : j.bestPrice;
+        uint256 price = _price(j);
         uint256 refund = j.maxPrice - price; // price <= maxPrice (0 without a winner: the whole escrow)
         j.winner = winner;
-        j.price = price;
         if (!hasWinner) j.outcome = Outcome.Refunded;
         credits[submitter] += refund;
         emit AuctionSettled(jobId, winner, price, refund);
-        uint256 penalty = (uint256(stake) * revealPenaltyBps) / BPS;
+        uint256 penalty = (stake * revealPenaltyBps) / BPS;
         uint256 count = j.bidCount; // at most MAX_BIDS
         for (uint256 i = 0; i < count; ++i) {
             Bid storage b = _bids[jobId][i];
@@ -197,7 +192,7 @@ contract JobMarket is IJobMarket, Ownable {
         if (j.resultAt != 0) revert JobMarketInvalidState(jobId, state(jobId));
         if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
         if (j.leafCount != j.numWindows) revert JobMarketTraceIncomplete(jobId, j.leafCount, j.numWindows);
-        j.resultAt = uint64(block.timestamp);
+        j.resultAt = uint40(block.timestamp);
         emit ResultSubmitted(jobId, modelCID, j.traceRoot);
     }
 
@@ -208,7 +203,7 @@ contract JobMarket is IJobMarket, Ownable {
         Job storage j = _expectState(jobId, JobState.Finalizable);
         j.outcome = Outcome.Finalized;
         address solver = j.winner;
-        uint256 payment = j.price;
+        uint256 payment = _price(j);
         credits[solver] += payment;
         emit JobFinalized(jobId, solver, payment);
         staking.unlock(solver, j.stakePerBid);
@@ -222,7 +217,7 @@ contract JobMarket is IJobMarket, Ownable {
         j.outcome = Outcome.Slashed;
         address solver = j.winner;
         uint256 stake = j.stakePerBid;
-        credits[j.submitter] += j.price;
+        credits[j.submitter] += _price(j);
         emit TrainingTimedOut(jobId, solver, stake);
         staking.slash(solver, stake, j.submitter, (stake * slashRewardBps) / BPS);
     }
@@ -233,7 +228,7 @@ contract JobMarket is IJobMarket, Ownable {
         JobState s = state(jobId);
         bool open = (s == JobState.Training && j.leafCount != 0) || s == JobState.Challenge || s == JobState.Disputed;
         if (!open) revert JobMarketInvalidState(jobId, s);
-        uint16 n = j.openDisputes + 1;
+        uint8 n = j.openDisputes + 1;
         j.openDisputes = n;
         emit DisputeOpened(jobId, n);
     }
@@ -247,7 +242,7 @@ contract JobMarket is IJobMarket, Ownable {
         if (solverLost && j.outcome == Outcome.Open) {
             j.outcome = Outcome.Slashed;
             uint256 stake = j.stakePerBid;
-            credits[j.submitter] += j.price;
+            credits[j.submitter] += _price(j);
             staking.slash(j.winner, stake, challenger, (stake * slashRewardBps) / BPS);
         }
     }
@@ -293,6 +288,12 @@ contract JobMarket is IJobMarket, Ownable {
     }
 
     // ------------------------------------------------------------------------------------------------ internals
+
+    /// @dev What the winner is paid: the second-lowest valid price, or its own when it was the only valid bid.
+    function _price(Job storage j) private view returns (uint256) {
+        uint80 second = j.secondPrice;
+        return second != 0 ? second : j.bestPrice;
+    }
 
     function _job(uint256 jobId) private view returns (Job storage j) {
         j = _jobs[jobId];

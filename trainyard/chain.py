@@ -30,7 +30,32 @@ from trainyard.errors import ChainError, ConfigError, ContractError
 BUILD_DIR = ROOT / "build" / "contracts"
 
 # What a person should do about an error, keyed by custom error name; {args} are the decoded arguments.
-HINTS: dict[str, str] = {}
+HINTS: dict[str, str] = {
+    "StakingInsufficientFreeStake": "deposit more with `trainyard stake deposit AMOUNT` or wait for locked stake",
+    "StakingNotWithdrawable": "request a withdrawal first; it can be withdrawn after the unbonding delay",
+    "StakingNoCredit": "there is nothing to claim",
+    "JobMarketNoCredit": "there is nothing to claim",
+    "JobMarketInvalidState": "see `trainyard status {jobId}` for what the job is waiting for",
+    "JobMarketNotSubmitter": "only the account that posted the job may do this",
+    "JobMarketNotWinner": "only the solver that won the auction may do this",
+    "JobMarketHasBids": "a job can be cancelled only before any bid",
+    "JobMarketCommitmentMismatch": "the price or salt differs from the sealed bid",
+    "JobMarketDeadlineNotReached": "nothing is due yet",
+    "JobMarketUnknownJob": "no job has that id",
+}
+
+
+def _state_name(v: object) -> str:
+    from trainyard.jobs import JobState
+
+    try:
+        return JobState(int(v)).label  # type: ignore[call-overload]
+    except (ValueError, TypeError):
+        return str(v)
+
+
+# How to show an argument, by its name in the ABI.
+_FORMATS = {"state": _state_name, "expected": _state_name}
 
 
 @cache
@@ -80,7 +105,7 @@ def decode_revert(data: bytes | str, contracts: Sequence[str]) -> ContractError:
     if err is None:
         return ContractError(f"reverted with unknown error 0x{raw[:4].hex()}")
     values = abi_decode(list(err.types), raw[4:])
-    shown = ", ".join(f"{n}={_show(v)}" for n, v in zip(err.names, values))
+    shown = ", ".join(f"{n}={_FORMATS.get(n, _show)(v)}" for n, v in zip(err.names, values))
     args = dict(zip(err.names, values))
     hint = HINTS.get(err.name)
     msg = f"{err.name}({shown})" + (": " + hint.format(**args) if hint else "")
@@ -98,6 +123,7 @@ class GasRecord:
     label: str
     sender: str
     gas_used: int
+    fee: int  # wei paid for gas
 
 
 class Chain:
@@ -179,7 +205,8 @@ class Chain:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if receipt["status"] != 1:
             raise ContractError(f"{fn.fn_name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
-        self.gas_log.append(GasRecord(label or fn.fn_name, sender, int(receipt["gasUsed"])))
+        fee = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0))
+        self.gas_log.append(GasRecord(label or fn.fn_name, sender, int(receipt["gasUsed"]), fee))
         return receipt
 
     def deploy(self, name: str, *args: Any) -> str:

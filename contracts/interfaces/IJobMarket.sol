@@ -43,38 +43,38 @@ interface IJobMarket {
         uint32 challengePeriod;
     }
 
-    /// @notice A job as stored (packed into eight slots).
+    /// @notice A job as stored, packed into six slots. Prices and stakes are uint80 (at most about 1.2 million
+    /// ETH), timestamps uint40. The price the winner is paid is `secondPrice`, or `bestPrice` when it is 0.
     struct Job {
         address submitter;
-        uint32 numWindows;
+        uint80 maxPrice;
         uint8 bidCount;
-        Outcome outcome;
-        uint16 openDisputes;
         uint8 bestIndex;
-        bool settled;
-        address winner;
-        uint64 bidDeadline;
-        uint32 leafCount;
-        uint64 revealDeadline;
-        uint64 trainDeadline;
-        uint64 resultAt;
+        uint40 bidDeadline;
+        uint40 revealDeadline;
+        uint40 trainDeadline;
         uint32 challengePeriod;
+        uint32 numWindows;
+        uint32 leafCount;
+        uint8 openDisputes;
+        Outcome outcome;
+        bool settled;
+        uint80 bestPrice;
+        uint80 secondPrice;
+        uint40 resultAt;
+        address winner;
+        uint80 stakePerBid;
         bytes32 specHash;
-        uint128 maxPrice;
-        uint128 price;
-        uint128 stakePerBid;
-        uint128 bestPrice;
-        uint128 secondPrice;
         bytes32 traceRoot;
     }
 
-    /// @notice A sealed bid, and once revealed its price.
+    /// @notice A sealed bid (`commitment`), and once revealed its price.
     struct Bid {
-        bytes32 commitment;
         address bidder;
+        uint80 price;
         bool revealed;
         bool valid;
-        uint128 price;
+        bytes32 commitment;
     }
 
     error JobMarketUnknownJob(uint256 jobId);
@@ -84,15 +84,15 @@ interface IJobMarket {
     error JobMarketNotWinner(uint256 jobId, address caller);
     error JobMarketHasBids(uint256 jobId, uint256 bidCount);
     error JobMarketSelfBid(uint256 jobId);
-    error JobMarketAlreadyBid(uint256 jobId, address bidder);
     error JobMarketTooManyBids(uint256 jobId, uint256 maxBids);
-    error JobMarketNoBid(uint256 jobId, address bidder);
+    error JobMarketNoBid(uint256 jobId, uint256 index);
+    error JobMarketNotBidder(uint256 jobId, uint256 index, address caller);
     error JobMarketAlreadyRevealed(uint256 jobId, address bidder);
     error JobMarketCommitmentMismatch(uint256 jobId, address bidder);
     error JobMarketBadLeafCount(uint256 jobId, uint32 leafCount, uint32 current, uint32 numWindows);
     error JobMarketTraceIncomplete(uint256 jobId, uint32 leafCount, uint32 numWindows);
-    error JobMarketDeadlinePassed(uint256 jobId, uint64 deadline);
-    error JobMarketDeadlineNotReached(uint256 jobId, uint64 deadline);
+    error JobMarketDeadlinePassed(uint256 jobId, uint40 deadline);
+    error JobMarketDeadlineNotReached(uint256 jobId, uint40 deadline);
     error JobMarketNotDisputeGame(address caller);
     error JobMarketDisputeGameAlreadySet(address game);
     error JobMarketNoOpenDispute(uint256 jobId);
@@ -140,16 +140,19 @@ interface IJobMarket {
     /// @param jobId The job.
     function cancelJob(uint256 jobId) external;
 
-    /// @notice Send a sealed bid, locking the job's stake per bid from the caller's free stake.
+    /// @notice Send a sealed bid, locking the job's stake per bid from the caller's free stake. Each bid locks
+    /// stake of its own; at most MAX_BIDS bids per job.
     /// @param jobId The job.
     /// @param commitment keccak256(abi.encode(jobId, msg.sender, price, salt)).
-    function commitBid(uint256 jobId, bytes32 commitment) external;
+    /// @return index The bid's index (commit order), needed to reveal it.
+    function commitBid(uint256 jobId, bytes32 commitment) external returns (uint256 index);
 
     /// @notice Reveal a sealed bid. A price of 0 or above the maximum is void (its stake is released, no penalty).
     /// @param jobId The job.
+    /// @param index The bid's index, from `BidCommitted`.
     /// @param price The bid price in wei.
     /// @param salt The salt of the commitment.
-    function revealBid(uint256 jobId, uint256 price, bytes32 salt) external;
+    function revealBid(uint256 jobId, uint256 index, uint256 price, bytes32 salt) external;
 
     /// @notice After the reveal period, anyone settles: unrevealed bids lose a penalty, losing stakes are
     /// released, the winner is named and the escrow above its price is refunded. Later calls do it lazily too.

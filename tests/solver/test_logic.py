@@ -74,18 +74,23 @@ def test_free_stake_is_spent_once_across_jobs():
 
 
 def test_reveals_own_unrevealed_bid():
-    bid = BidRecord(1, ETH // 5, b"s" * 32)
-    assert next_actions(view(job(JobState.REVEALING), bids={1: bid}), POLICY) == [RevealBid(1, ETH // 5, b"s" * 32)]
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=3)
+    assert next_actions(view(job(JobState.REVEALING), bids={1: bid}), POLICY) == [RevealBid(1, 3, ETH // 5, b"s" * 32)]
     assert next_actions(view(job(JobState.REVEALING), bids={1: replace(bid, revealed=True)}), POLICY) == []
 
 
+def test_bid_whose_commit_was_never_mined_is_not_revealed():
+    bid = BidRecord(1, ETH // 5, b"s" * 32)  # index unknown: the salt was saved, the commit did not land
+    assert next_actions(view(job(JobState.REVEALING), bids={1: bid}), POLICY) == []
+
+
 def test_settles_after_reveal_deadline():
-    bid = BidRecord(1, ETH // 5, b"s" * 32, revealed=True)
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
     assert next_actions(view(job(JobState.AWAITING_SETTLEMENT), bids={1: bid}), POLICY) == [Settle(1)]
 
 
 def test_winner_trains_next_window_then_submits():
-    bid = BidRecord(1, ETH // 5, b"s" * 32, revealed=True)
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
     j = job(JobState.TRAINING, winner=ME, leaf_count=2)
     assert next_actions(view(j, bids={1: bid}), POLICY) == [TrainWindow(1, 2)]
     j = job(JobState.TRAINING, winner=ME, leaf_count=4)
@@ -93,7 +98,7 @@ def test_winner_trains_next_window_then_submits():
 
 
 def test_loser_does_nothing_while_another_trains():
-    bid = BidRecord(1, ETH // 5, b"s" * 32, revealed=True)
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
     assert next_actions(view(job(JobState.TRAINING, winner=OTHER), bids={1: bid}), POLICY) == []
 
 

@@ -26,6 +26,7 @@ class BidRecord:
     job_id: int
     price: int
     salt: bytes
+    index: int = -1  # the bid's index on chain; -1 until the commit is mined
     revealed: bool = False
 
 
@@ -63,6 +64,7 @@ class CommitBid:
 @dataclass(frozen=True)
 class RevealBid:
     job_id: int
+    index: int
     price: int
     salt: bytes
 
@@ -119,8 +121,8 @@ def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
             elif view.inspected[job.job_id] is None and policy.price <= job.max_price and free >= job.stake_per_bid:
                 actions.append(CommitBid(job.job_id, policy.price))
                 free -= job.stake_per_bid
-        elif job.state is JobState.REVEALING and bid is not None and not bid.revealed:
-            actions.append(RevealBid(job.job_id, bid.price, bid.salt))
+        elif job.state is JobState.REVEALING and bid is not None and not bid.revealed and bid.index >= 0:
+            actions.append(RevealBid(job.job_id, bid.index, bid.price, bid.salt))
         elif job.state is JobState.AWAITING_SETTLEMENT and bid is not None and bid.revealed:
             actions.append(Settle(job.job_id))
         elif job.state is JobState.TRAINING and mine:

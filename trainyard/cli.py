@@ -1,0 +1,266 @@
+"""``trainyard``: the command line of every role.
+
+Errors a user can act on are printed as one line and exit with code 2, before any transaction is sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from trainyard.errors import TrainyardError
+
+ETH = 10**18
+
+
+def fmt_eth(wei: int) -> str:
+    return f"{wei / ETH:.6f} ETH".rstrip("0").rstrip(".") if wei % 10**12 == 0 else f"{wei} wei"
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from trainyard.config import Settings
+
+    return Settings.from_env(home=args.home, rpc_url=args.rpc_url)
+
+
+def _market(args: argparse.Namespace, sign: bool = True):  # type: ignore[no-untyped-def]
+    from trainyard.chain import Chain
+    from trainyard.config import read_deployments
+    from trainyard.market import Market
+
+    s = _settings(args)
+    account = s.account() if sign else None
+    chain = Chain(s.rpc_url, {}, account)
+    try:
+        chain_id = chain.w3.eth.chain_id
+    except Exception:  # noqa: BLE001 - any transport failure
+        raise TrainyardError(f"cannot reach an Ethereum node at {s.rpc_url} (set TRAINYARD_RPC_URL)") from None
+    chain.addresses.update(read_deployments(s.deployments, chain_id))
+    return Market(chain)
+
+
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from trainyard.store import LocalStore
+
+    return LocalStore(_settings(args).store)
+
+
+def parse_eth(text: str) -> int:
+    from trainyard.spec import parse_amount
+
+    return parse_amount(text if any(c.isalpha() for c in text) else f"{text} ether", "amount")
+
+
+# -- verbs --------------------------------------------------------------------------------------------------
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from trainyard.chain import Chain
+    from trainyard.deploy import deploy
+
+    s = _settings(args)
+    addresses = deploy(Chain(s.rpc_url, {}, s.account()), s.deployments)
+    for name, addr in addresses.items():
+        print(f"{name}: {addr}")
+    print(f"written to {s.deployments}")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from trainyard.spec import load_spec
+    from trainyard.submitter import post, prepare
+
+    spec = load_spec(args.spec)  # every check before any key, node or transaction is touched
+    market = _market(args)
+    prepared = prepare(spec, _store(args))
+    job_id = post(market, prepared)
+    print(f"job {job_id} posted: {spec.name}, escrow {fmt_eth(spec.market.max_price)}, spec {prepared.spec_cid}")
+    print("job data is public: anyone can read the spec and the dataset")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from trainyard.status import describe_job, job_table
+
+    market = _market(args, sign=False)
+    if args.job is None:
+        print(job_table(market))
+    else:
+        print(describe_job(market, args.job))
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from trainyard.status import fetch_model
+
+    out = fetch_model(_market(args, sign=False), _store(args), args.job, Path(args.out) if args.out else None)
+    for line in out:
+        print(line)
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    market = _market(args)
+    market.cancel(args.job)
+    print(f"job {args.job} cancelled; its escrow is now a credit: `trainyard claim`")
+    return 0
+
+
+def cmd_poke(args: argparse.Namespace) -> int:
+    from trainyard.status import poke
+
+    print(poke(_market(args), args.job))
+    return 0
+
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    got = _market(args).claim()
+    print(f"claimed {fmt_eth(got)}" if got else "nothing to claim")
+    return 0
+
+
+def cmd_stake(args: argparse.Namespace) -> int:
+    market = _market(args)
+    if args.action == "deposit":
+        market.deposit(parse_eth(args.amount))
+    elif args.action == "withdraw":
+        info = market.stake_info()
+        if args.amount:
+            market.request_withdrawal(parse_eth(args.amount))
+            info = market.stake_info()
+            print(f"withdrawal of {fmt_eth(info.unbonding)} requested; it can be withdrawn after timestamp {info.release_at}")
+            return 0
+        if info.unbonding == 0:
+            raise TrainyardError("nothing is unbonding: request a withdrawal first with `trainyard stake withdraw AMOUNT`")
+        if market.chain.now() < info.release_at:
+            raise TrainyardError(f"{fmt_eth(info.unbonding)} unbonds at timestamp {info.release_at}; now is {market.chain.now()}")
+        market.withdraw()
+    info = market.stake_info()
+    print(f"account:   {market.chain.address}")
+    print(f"free:      {fmt_eth(info.free)}")
+    print(f"locked:    {fmt_eth(info.locked)}")
+    print(f"unbonding: {fmt_eth(info.unbonding)}" + (f" (after timestamp {info.release_at})" if info.unbonding else ""))
+    print(f"credits:   {fmt_eth(info.credits)}" + (" (`trainyard claim`)" if info.credits else ""))
+    return 0
+
+
+def cmd_solver_run(args: argparse.Namespace) -> int:
+    from trainyard.solver.agent import SolverAgent
+    from trainyard.solver.logic import SolverPolicy
+    from trainyard.solver.memory import SolverMemory
+
+    s = _settings(args)
+    market = _market(args)
+    db = Path(args.db) if args.db else s.home / f"solver-{market.chain.address.lower()}.sqlite"
+    agent = SolverAgent(
+        market, _store(args), SolverMemory(db),
+        SolverPolicy(price=parse_eth(args.price), target_stake=parse_eth(args.stake)),
+    )
+    print(f"solver {market.chain.address} running (state in {db}); Ctrl-C to stop")
+    try:
+        agent.run(poll_s=args.poll)
+    except KeyboardInterrupt:
+        print("stopped")
+    return 0
+
+
+def _password(args: argparse.Namespace, confirm: bool) -> str:
+    import getpass
+    import os
+
+    if args.password_file:
+        return Path(args.password_file).read_text().rstrip("\n")
+    if os.environ.get("TRAINYARD_KEYSTORE_PASSWORD"):
+        return os.environ["TRAINYARD_KEYSTORE_PASSWORD"]
+    if not sys.stdin.isatty():
+        raise TrainyardError("no password: use --password-file, TRAINYARD_KEYSTORE_PASSWORD, or a terminal prompt")
+    pw = getpass.getpass("keystore password: ")
+    if confirm and getpass.getpass("again: ") != pw:
+        raise TrainyardError("the passwords differ")
+    return pw
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    from trainyard import accounts
+
+    home = _settings(args).home
+    if args.action == "list":
+        found = accounts.list_accounts(home)
+        for address, path in found:
+            print(f"{address}  {path}")
+        if not found:
+            print(f"no keystores in {accounts.keystore_dir(home)}")
+        return 0
+    if args.action == "new":
+        address, path = accounts.new_account(home, _password(args, confirm=True))
+    else:
+        import getpass
+
+        key = getpass.getpass("private key (hex, not echoed): ") if sys.stdin.isatty() else sys.stdin.readline()
+        address, path = accounts.import_key(home, key, _password(args, confirm=True))
+    print(f"{address}  {path}")
+    print(f"use it with TRAINYARD_KEYSTORE={path} and its password")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="trainyard", description="Verifiable ML training markets on Ethereum")
+    p.add_argument("--home", help="local state folder (default $TRAINYARD_HOME or ./.trainyard)")
+    p.add_argument("--rpc-url", help="JSON-RPC URL (default $TRAINYARD_RPC_URL or http://127.0.0.1:8545)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    sp = sub.add_parser("account", help="encrypted keystores: new, import (key on stdin or prompt), list")
+    sp.add_argument("action", choices=["new", "import", "list"])
+    sp.add_argument("--password-file", help="read the keystore password from this file")
+    sp.set_defaults(fn=cmd_account)
+    sub.add_parser("deploy", help="deploy the contracts and write the deployments file").set_defaults(fn=cmd_deploy)
+    sp = sub.add_parser("submit", help="validate a job spec, store it with its data, post it")
+    sp.add_argument("spec")
+    sp.set_defaults(fn=cmd_submit)
+    sp = sub.add_parser("status", help="a job's life from chain events, or a table of all jobs")
+    sp.add_argument("job", nargs="?", type=int)
+    sp.set_defaults(fn=cmd_status)
+    sp = sub.add_parser("fetch", help="the trained model, checked against its CID")
+    sp.add_argument("job", type=int)
+    sp.add_argument("-o", "--out", help="output folder (default ./job-<id>)")
+    sp.set_defaults(fn=cmd_fetch)
+    sp = sub.add_parser("cancel", help="cancel your job before any bid")
+    sp.add_argument("job", type=int)
+    sp.set_defaults(fn=cmd_cancel)
+    sp = sub.add_parser("poke", help="trigger whatever timeout or settlement is due for a job")
+    sp.add_argument("job", type=int)
+    sp.set_defaults(fn=cmd_poke)
+    sub.add_parser("claim", help="withdraw your credits (payments, refunds, rewards)").set_defaults(fn=cmd_claim)
+    sp = sub.add_parser("stake", help="deposit, withdraw or show your stake")
+    sp.add_argument("action", choices=["deposit", "withdraw", "status"])
+    sp.add_argument("amount", nargs="?", help="e.g. 1.5 (ETH) or '100 gwei'")
+    sp.set_defaults(fn=cmd_stake)
+    sp = sub.add_parser("solver", help="run a solver agent")
+    ssub = sp.add_subparsers(dest="solver_cmd", required=True)
+    sr = ssub.add_parser("run", help="stake, bid, train, commit, get paid")
+    sr.add_argument("--price", default="0.1", help="what you ask per job, ETH (default 0.1)")
+    sr.add_argument("--stake", default="2", help="stake to keep deposited, ETH (default 2)")
+    sr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
+    sr.add_argument("--db", help="SQLite state file (default $TRAINYARD_HOME/solver-<address>.sqlite)")
+    sr.set_defaults(fn=cmd_solver_run)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose or args.cmd == "solver" else logging.WARNING,
+                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if args.cmd == "stake" and args.action == "deposit" and not args.amount:
+        print("error: stake deposit needs an amount, e.g. `trainyard stake deposit 2`", file=sys.stderr)
+        return 2
+    try:
+        return int(args.fn(args))
+    except TrainyardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

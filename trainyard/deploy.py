@@ -1,0 +1,27 @@
+"""Deploy Staking and JobMarket with web3 (any network with an RPC URL) and write the deployments file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trainyard.chain import Chain
+from trainyard.config import write_deployments
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Economics:
+    """The market's defaults; README.md explains each."""
+
+    unbonding_delay: int = 7 * 24 * 3600  # seconds a withdrawal waits, so stake cannot flee a pending slash
+    reveal_penalty_bps: int = 1_000  # 10% of the bid stake for a sealed bid never revealed
+    slash_reward_bps: int = 5_000  # 50% of a slashed stake to the wronged party, the rest burned
+
+
+def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> dict[str, str]:
+    staking = chain.deploy("Staking", econ.unbonding_delay)
+    market = chain.deploy("JobMarket", staking, econ.reveal_penalty_bps, econ.slash_reward_bps)
+    chain.transact(chain.contract("Staking").functions.setAuthorized(market, True), label="setAuthorized")
+    addresses = {"Staking": staking, "JobMarket": market}
+    write_deployments(deployments, chain.w3.eth.chain_id, addresses)
+    return addresses

@@ -1,0 +1,184 @@
+"""The solver agent: the thin adapter that reads the chain into a :class:`SolverView`, asks
+:func:`~trainyard.solver.logic.next_actions` what to do and does it (transactions, training, the store)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainyard import runtime as rt
+from trainyard.errors import TrainyardError
+from trainyard.jobs import JobView
+from trainyard.market import Market
+from trainyard.progress import Progress
+from trainyard.solver import logic
+from trainyard.solver.memory import SolverMemory
+from trainyard.spec import parse_document, spec_hash
+from trainyard.store import ContentStore
+
+log = logging.getLogger("trainyard.solver")
+
+
+@dataclass
+class _Job:
+    """What the solver holds in memory for a job it trains: config, data and the latest state."""
+
+    cfg: Any
+    data: Any
+    state: Any | None = None
+    leaves: list[bytes] = field(default_factory=list)
+
+
+def load_job(store: ContentStore, view: JobView) -> tuple[dict[str, Any], Any, Any]:
+    """Fetch and check the spec document and dataset of a job; return (document, TrainConfig, Dataset)."""
+    raw = store.get(view.spec_cid)
+    if spec_hash(raw) != view.spec_hash:
+        raise TrainyardError(f"job {view.job_id}: the spec at {view.spec_cid} does not match the spec hash on chain")
+    doc = parse_document(raw)
+    t = doc["training"]
+    cfg = rt.TrainConfig(
+        layers=tuple(doc["model"]["layers"]), learning_rate=float(t["learning_rate"]), batch_size=int(t["batch_size"]),
+        steps=int(t["steps"]), checkpoint_interval=int(t["checkpoint_interval"]), seed=int(t["seed"]),
+        momentum=float(t.get("momentum", 0.0)),
+    )
+    data = rt.Dataset.from_npz_bytes(store.get(doc["dataset"]["cid"]))
+    rt.validate_config(cfg, data)
+    if cfg.steps // cfg.checkpoint_interval != view.num_windows:
+        raise TrainyardError(f"job {view.job_id}: spec has {cfg.steps // cfg.checkpoint_interval} windows, chain says {view.num_windows}")
+    return doc, cfg, data
+
+
+class SolverAgent:
+    def __init__(
+        self,
+        market: Market,
+        store: ContentStore,
+        memory: SolverMemory,
+        policy: logic.SolverPolicy,
+        *,
+        name: str = "solver",
+        show_progress: bool = True,
+    ) -> None:
+        self.market, self.store, self.memory, self.policy = market, store, memory, policy
+        self.name = name
+        self.show_progress = show_progress
+        self.me = market.chain.address
+        self._over: set[int] = set()
+        self._jobs: dict[int, _Job] = {}
+        self.failures = 0
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def snapshot(self) -> logic.SolverView:
+        jobs = []
+        for job_id in range(1, self.market.job_count() + 1):
+            if job_id in self._over:
+                continue
+            view = self.market.job(job_id)
+            if view.state.is_over:
+                self._over.add(job_id)
+            jobs.append(view)
+        info = self.market.stake_info(self.me)
+        return logic.SolverView(
+            now=self.market.chain.now(), me=self.me, free_stake=info.free, locked_stake=info.locked,
+            credits=info.credits, jobs=tuple(jobs), bids=self.memory.bids(), inspected=self.memory.inspected(),
+        )
+
+    # -- acting --------------------------------------------------------------------------------------------
+    def tick(self) -> list[logic.Action]:
+        """Read, decide, act. Returns the actions taken; a failing action is logged and counted, not fatal."""
+        view = self.snapshot()
+        done = []
+        for action in logic.next_actions(view, self.policy):
+            try:
+                self._do(action, {j.job_id: j for j in view.jobs})
+                done.append(action)
+            except TrainyardError as exc:
+                self.failures += 1
+                log.warning("%s: %s failed: %s", self.name, type(action).__name__, exc)
+        return done
+
+    def run(self, poll_s: float = 2.0, stop: Callable[[], bool] = lambda: False) -> None:
+        while not stop():
+            if not self.tick():
+                time.sleep(poll_s)
+
+    def _do(self, action: logic.Action, jobs: dict[int, JobView]) -> None:
+        m = self.market
+        match action:
+            case logic.Deposit(amount):
+                m.deposit(amount)
+                log.info("%s: deposited %s wei of stake", self.name, amount)
+            case logic.Inspect(job_id):
+                try:
+                    load_job(self.store, jobs[job_id])
+                    reason = None
+                except (TrainyardError, ValueError) as exc:
+                    reason = str(exc)
+                self.memory.record_inspection(job_id, reason)
+                log.info("%s: job %d %s", self.name, job_id, "is doable" if reason is None else f"skipped: {reason}")
+            case logic.CommitBid(job_id, price):
+                salt = os.urandom(32)
+                self.memory.record_bid(logic.BidRecord(job_id, price, salt))  # before the tx: the salt must survive
+                try:
+                    index = m.commit_bid(job_id, price, salt)
+                except TrainyardError:
+                    self.memory.forget_bid(job_id)
+                    raise
+                self.memory.set_bid_index(job_id, index)
+                log.info("%s: sealed bid on job %d", self.name, job_id)
+            case logic.RevealBid(job_id, index, price, salt):
+                m.reveal_bid(job_id, index, price, salt)
+                self.memory.mark_revealed(job_id)
+                log.info("%s: revealed %s wei on job %d", self.name, price, job_id)
+            case logic.Settle(job_id):
+                m.settle(job_id)
+            case logic.TrainWindow(job_id, window):
+                self._train_window(jobs[job_id], window)
+            case logic.SubmitResult(job_id):
+                _, _, model_cid = self.memory.checkpoints(job_id)[-1]
+                m.submit_result(job_id, model_cid)
+                self.memory.record_result(job_id, model_cid)
+                log.info("%s: submitted the model of job %d (%s)", self.name, job_id, model_cid)
+            case logic.Finalize(job_id):
+                m.finalize(job_id)
+            case logic.Claim():
+                got = m.claim()
+                log.info("%s: claimed %s wei", self.name, got)
+
+    def _train_window(self, view: JobView, window: int) -> None:
+        job = self._jobs.get(view.job_id)
+        if job is None:
+            _, cfg, data = load_job(self.store, view)
+            job = self._jobs[view.job_id] = _Job(cfg, data)
+        done = self.memory.checkpoints(view.job_id)
+        if job.state is None or job.state.step != window * job.cfg.checkpoint_interval:
+            job.state = self._resume(job, done, window)
+        if len(done) > window:  # trained and stored before a crash, not yet committed on chain
+            step, root, cid = done[window]
+        else:
+            c = job.cfg.checkpoint_interval
+            bar = Progress(f"{self.name} job {view.job_id} window {window + 1}/{view.num_windows}", c) if self.show_progress else None
+            base = job.state.step
+            job.state = rt.train(job.cfg, job.data, job.state, c, progress=(lambda s: bar.update(s - base)) if bar else None)
+            if bar:
+                bar.update(c)
+            step, root = job.state.step, job.state.root()
+            cid = self.store.put(rt.save_checkpoint(job.state))
+            self.memory.record_checkpoint(view.job_id, window, step, root, cid)
+        done = self.memory.checkpoints(view.job_id)[: window + 1]
+        leaves = [rt.trace_leaf(i, s, r, c_) for i, (s, r, c_) in enumerate(done)]
+        self.market.commit_trace(view.job_id, window + 1, rt.trace_root(leaves), cid)
+        log.info("%s: job %d window %d/%d committed (step %d)", self.name, view.job_id, window + 1, view.num_windows, step)
+
+    def _resume(self, job: _Job, done: list[tuple[int, bytes, str]], window: int) -> Any:
+        if window == 0:
+            return rt.init_state(job.cfg, job.data)
+        step, root, cid = done[window - 1]
+        state = rt.load_checkpoint(self.store.get(cid))
+        if state.root() != root:
+            raise TrainyardError(f"checkpoint {cid} does not match its recorded state root")
+        return state

@@ -1,0 +1,74 @@
+"""The solver's local state in SQLite (WAL): written before it acts, so a restarted solver can still reveal
+its sealed bids (the salts exist nowhere else) and resume training from its last checkpoint."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from trainyard.solver.logic import BidRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bids (job_id INTEGER PRIMARY KEY, price TEXT NOT NULL, salt BLOB NOT NULL,
+                                 idx INTEGER NOT NULL DEFAULT -1, revealed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS inspected (job_id INTEGER PRIMARY KEY, reason TEXT);
+CREATE TABLE IF NOT EXISTS checkpoints (job_id INTEGER NOT NULL, window INTEGER NOT NULL, step INTEGER NOT NULL,
+                                        state_root BLOB NOT NULL, cid TEXT NOT NULL, PRIMARY KEY (job_id, window));
+CREATE TABLE IF NOT EXISTS results (job_id INTEGER PRIMARY KEY, model_cid TEXT NOT NULL);
+"""
+
+
+class SolverMemory:
+    def __init__(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # bids --------------------------------------------------------------------------------------------------
+    def record_bid(self, bid: BidRecord) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO bids (job_id, price, salt, idx, revealed) VALUES (?, ?, ?, ?, ?)",
+            (bid.job_id, str(bid.price), bid.salt, bid.index, int(bid.revealed)),
+        )
+
+    def set_bid_index(self, job_id: int, index: int) -> None:
+        self.db.execute("UPDATE bids SET idx = ? WHERE job_id = ?", (index, job_id))
+
+    def forget_bid(self, job_id: int) -> None:
+        self.db.execute("DELETE FROM bids WHERE job_id = ?", (job_id,))
+
+    def mark_revealed(self, job_id: int) -> None:
+        self.db.execute("UPDATE bids SET revealed = 1 WHERE job_id = ?", (job_id,))
+
+    def bids(self) -> dict[int, BidRecord]:
+        rows = self.db.execute("SELECT job_id, price, salt, idx, revealed FROM bids").fetchall()
+        return {r[0]: BidRecord(r[0], int(r[1]), bytes(r[2]), r[3], bool(r[4])) for r in rows}
+
+    # inspections -------------------------------------------------------------------------------------------
+    def record_inspection(self, job_id: int, reason: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO inspected (job_id, reason) VALUES (?, ?)", (job_id, reason))
+
+    def inspected(self) -> dict[int, str | None]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT job_id, reason FROM inspected")}
+
+    # training ----------------------------------------------------------------------------------------------
+    def record_checkpoint(self, job_id: int, window: int, step: int, state_root: bytes, cid: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO checkpoints (job_id, window, step, state_root, cid) VALUES (?, ?, ?, ?, ?)",
+            (job_id, window, step, state_root, cid),
+        )
+
+    def checkpoints(self, job_id: int) -> list[tuple[int, bytes, str]]:
+        """(step, state_root, cid) of each trained window, in order."""
+        rows = self.db.execute(
+            "SELECT step, state_root, cid FROM checkpoints WHERE job_id = ? ORDER BY window", (job_id,)
+        ).fetchall()
+        return [(r[0], bytes(r[1]), r[2]) for r in rows]
+
+    def record_result(self, job_id: int, model_cid: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO results (job_id, model_cid) VALUES (?, ?)", (job_id, model_cid))

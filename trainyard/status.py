@@ -1,0 +1,152 @@
+"""What a person asks about jobs: where a job is, why it waits, what is due; the model when it is done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trainyard.cid import decode as decode_cid
+from trainyard.errors import StoreError, TrainyardError
+from trainyard.jobs import ZERO_ADDRESS, JobState, JobView
+from trainyard.market import Market
+from trainyard.store import ContentStore
+
+ETH = 10**18
+
+
+def _eth(wei: int) -> str:
+    return f"{wei / ETH:g} ETH"
+
+
+def _in(now: int, t: int) -> str:
+    d = t - now
+    if d <= 0:
+        return f"passed {-d} s ago"
+    return f"in {d // 3600} h {d % 3600 // 60} min" if d >= 3600 else f"in {d // 60} min {d % 60} s"
+
+
+def why_waiting(job: JobView, now: int, revealed: int, solvers_with_stake: int) -> str:
+    """One sentence: what the job waits for and who can move it on. Pure, so it is tested without a chain."""
+    s = job.state
+    if s is JobState.BIDDING:
+        if job.bid_count == 0 and solvers_with_stake == 0:
+            return (f"waiting for bids: no solver has {_eth(job.stake_per_bid)} of free stake to lock; "
+                    f"bidding closes {_in(now, job.bid_deadline)}")
+        return f"bid window open: {job.bid_count} sealed bid(s); closes {_in(now, job.bid_deadline)}"
+    if s is JobState.REVEALING:
+        return (f"reveal pending: {revealed} of {job.bid_count} bid(s) revealed; "
+                f"reveals close {_in(now, job.reveal_deadline)}")
+    if s is JobState.AWAITING_SETTLEMENT:
+        return "auction over: anyone may settle it now (`trainyard poke JOB`), and the winner's first commit does"
+    if s is JobState.TRAINING:
+        if job.result_at == 0 and now >= job.train_deadline:
+            return "the solver missed its training deadline: `trainyard poke JOB` slashes it and refunds you"
+        return (f"training by {job.winner}: {job.leaf_count}/{job.num_windows} checkpoint windows committed; "
+                f"deadline {_in(now, job.train_deadline)}")
+    if s is JobState.CHALLENGE:
+        return f"result in; challenge period ends {_in(now, job.finalize_at)}, then anyone may finalize"
+    if s is JobState.DISPUTED:
+        return f"{job.open_disputes} dispute(s) open: payment waits for their outcome"
+    if s is JobState.FINALIZABLE:
+        return "challenge period over: anyone may finalize (`trainyard poke JOB`)"
+    return {
+        JobState.FINALIZED: f"done: the solver was paid {_eth(job.price)}; `trainyard fetch JOB` gets the model",
+        JobState.CANCELLED: "cancelled: the escrow is a credit of the submitter (`trainyard claim`)",
+        JobState.REFUNDED: "no valid bid: the escrow is a credit of the submitter (`trainyard claim`)",
+        JobState.SLASHED: "the solver failed and was slashed: the escrow is a credit of the submitter (`trainyard claim`)",
+    }.get(s, "unknown job")
+
+
+def _solvers_with_stake(market: Market, amount: int) -> int:
+    accounts = {e["args"]["account"] for e in market.chain.events("Staking", "Deposited")}
+    return sum(1 for a in accounts if market.stake_info(a).free >= amount)
+
+
+def _revealed(market: Market, job_id: int) -> int:
+    return len(market.chain.events("JobMarket", "BidRevealed", jobId=job_id))
+
+
+def history(market: Market, job_id: int) -> list[tuple[int, str]]:
+    """(block, line) for every event of the job, in chain order."""
+    out: list[tuple[int, int, str]] = []
+    for ev_name in ("JobPosted", "BidCommitted", "BidRevealed", "AuctionSettled", "TraceCommitted", "ResultSubmitted",
+                    "JobFinalized", "TrainingTimedOut", "JobCancelled", "DisputeOpened", "DisputeResolved"):
+        try:
+            logs = market.chain.events("JobMarket", ev_name, jobId=job_id)
+        except (ValueError, AttributeError):  # event not in this ABI
+            continue
+        for e in logs:
+            a = dict(e["args"])
+            a.pop("jobId", None)
+            shown = ", ".join(f"{k}={'0x' + v.hex() if isinstance(v, bytes) else v}" for k, v in a.items())
+            out.append((int(e["blockNumber"]), int(e["logIndex"]), f"{ev_name}({shown})"))
+    return [(b, line) for b, _, line in sorted(out)]
+
+
+def describe_job(market: Market, job_id: int) -> str:
+    if not 1 <= job_id <= market.job_count():
+        raise TrainyardError(f"there is no job {job_id} (jobs 1..{market.job_count()})")
+    job = market.job(job_id)
+    now = market.chain.now()
+    solvers = _solvers_with_stake(market, job.stake_per_bid) if job.state is JobState.BIDDING else 0
+    lines = [
+        f"job {job_id}: {job.state.label}",
+        f"  {why_waiting(job, now, _revealed(market, job_id), solvers)}",
+        f"  submitter {job.submitter}, escrow {_eth(job.max_price)}, stake per bid {_eth(job.stake_per_bid)}",
+        f"  spec {job.spec_cid}",
+    ]
+    if job.winner != ZERO_ADDRESS:
+        lines.append(f"  winner {job.winner}, paid {_eth(job.price)}")
+    lines.append("  events:")
+    lines += [f"    block {b}: {line}" for b, line in history(market, job_id)]
+    return "\n".join(lines)
+
+
+def job_table(market: Market) -> str:
+    rows = [f"{'job':>4}  {'state':<20} {'escrow':>12} {'bids':>4}  winner"]
+    for job_id in range(1, market.job_count() + 1):
+        j = market.job(job_id)
+        winner = j.winner if j.winner != ZERO_ADDRESS else "-"
+        rows.append(f"{job_id:>4}  {j.state.label:<20} {_eth(j.max_price):>12} {j.bid_count:>4}  {winner}")
+    return "\n".join(rows) if len(rows) > 1 else "no jobs yet"
+
+
+def model_cid(market: Market, job_id: int) -> str:
+    logs = market.chain.events("JobMarket", "ResultSubmitted", jobId=job_id)
+    if not logs:
+        raise TrainyardError(f"job {job_id} has no result yet ({market.job(job_id).state.label})")
+    return str(logs[-1]["args"]["modelCID"])
+
+
+def fetch_model(market: Market, store: ContentStore, job_id: int, out: Path | None) -> list[str]:
+    """Write the exact checkpoint and a float ``state_dict`` of the job's model; both checked against the CID."""
+    from trainyard import runtime as rt
+    import torch
+
+    cid = model_cid(market, job_id)
+    try:
+        decode_cid(cid)
+        blob = store.get(cid)  # checked against the CID
+    except (ValueError, StoreError) as exc:
+        raise TrainyardError(f"job {job_id}: cannot fetch model {cid}: {exc}") from None
+    out = out or Path(f"job-{job_id}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model.ckpt").write_bytes(blob)
+    torch.save(rt.export_float_state_dict(rt.load_checkpoint(blob)), out / "model.pt")
+    return [f"model {cid} (verified)", f"  {out / 'model.ckpt'}: exact int64 checkpoint",
+            f"  {out / 'model.pt'}: float state_dict for torch.nn.Sequential(Linear, ReLU, ...)"]
+
+
+def poke(market: Market, job_id: int) -> str:
+    """Do whatever is due for the job (settle, finalize, time out a late solver) or say when it will be."""
+    job = market.job(job_id)
+    now = market.chain.now()
+    if job.state is JobState.AWAITING_SETTLEMENT:
+        market.settle(job_id)
+        return f"job {job_id}: auction settled ({market.job(job_id).state.label})"
+    if job.state is JobState.FINALIZABLE:
+        market.finalize(job_id)
+        return f"job {job_id}: finalized; the solver's payment is a credit it claims"
+    if job.state is JobState.TRAINING and job.result_at == 0 and now >= job.train_deadline:
+        market.timeout_training(job_id)
+        return f"job {job_id}: training deadline missed; solver slashed, escrow refunded to the submitter as a credit"
+    return f"job {job_id}: nothing due now; {why_waiting(job, now, _revealed(market, job_id), 1)}"

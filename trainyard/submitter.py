@@ -1,0 +1,61 @@
+"""The submitter's verbs: submit a spec, follow a job, fetch its model, cancel it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainyard import runtime as rt
+from trainyard.errors import SpecError, TrainyardError
+from trainyard.market import Market
+from trainyard.spec import JobSpec, canonical_json, spec_hash
+from trainyard.store import ContentStore
+
+
+def dataset_bytes(spec: JobSpec) -> bytes:
+    """The dataset as the .npz bytes that are stored, checked against the model and the runtime's bounds."""
+    if spec.dataset == "sklearn:digits":
+        data = rt.digits_dataset()
+        raw: bytes = data.to_npz_bytes()
+    else:
+        raw = Path(spec.dataset).read_bytes()
+        try:
+            data = rt.Dataset.from_npz_bytes(raw)
+        except (ValueError, KeyError, OSError) as exc:
+            raise SpecError(f"dataset {spec.dataset}: not a usable .npz (X float [n, d], y int [n]): {exc}") from None
+    if data.n_features != spec.layers[0]:
+        raise SpecError(f"model.layers: the first width must be the dataset's {data.n_features} features, got {spec.layers[0]}")
+    if data.n_classes > spec.layers[-1]:
+        raise SpecError(f"model.layers: the last width must be at least the dataset's {data.n_classes} classes, got {spec.layers[-1]}")
+    t = spec.training
+    cfg = rt.TrainConfig(layers=spec.layers, learning_rate=t.learning_rate, batch_size=t.batch_size, steps=t.steps,
+                         checkpoint_interval=t.checkpoint_interval, seed=t.seed, momentum=t.momentum)
+    try:
+        rt.validate_config(cfg, data)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+    return raw
+
+
+@dataclass(frozen=True)
+class Prepared:
+    spec: JobSpec
+    dataset_cid: str
+    document: bytes
+    spec_cid: str
+    spec_hash: bytes
+
+
+def prepare(spec: JobSpec, store: ContentStore) -> Prepared:
+    """Check everything and store the data and the spec document; no transaction yet."""
+    data_cid = store.put(dataset_bytes(spec))
+    doc = canonical_json(spec.document(data_cid))
+    return Prepared(spec, data_cid, doc, store.put(doc), spec_hash(doc))
+
+
+def post(market: Market, prepared: Prepared) -> int:
+    have = market.chain.balance()
+    need = prepared.spec.market.max_price
+    if have < need:
+        raise TrainyardError(f"{market.chain.address} holds {have} wei but the job escrows {need} wei (max_price)")
+    return market.post_job(prepared.spec_hash, prepared.spec_cid, prepared.spec.training.num_windows, prepared.spec.market)
