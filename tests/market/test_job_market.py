@@ -1,0 +1,355 @@
+"""JobMarket: every external function, its revert paths and every timeout path."""
+
+import brownie
+import pytest
+
+from conftest import ETH, PARAMS, SLASH_REWARD_BPS, SPEC_HASH, balance, commitment, salt, typed_error
+
+# JobState
+NONE, BIDDING, REVEALING, AWAITING, TRAINING, CHALLENGE, DISPUTED, FINALIZABLE, FINALIZED, CANCELLED, REFUNDED, SLASHED = range(12)
+MAX = ETH // 2
+
+
+# -- posting ------------------------------------------------------------------------------------------------
+def test_post_job_escrows_and_derives_deadlines(rnd, market, chain):
+    tx = rnd.post()
+    j = market.job(rnd.job_id)
+    t = chain[tx.block_number].timestamp
+    assert rnd.job_id == 1 and market.jobCount() == 1 and market.state(1) == BIDDING
+    assert (j["bidDeadline"], j["revealDeadline"], j["trainDeadline"]) == (t + 600, t + 1200, t + 4800)
+    assert j["maxPrice"] == MAX and j["stakePerBid"] == ETH and j["specHash"] == "0x" + SPEC_HASH.hex()
+    assert balance(market) == MAX
+    assert tx.events["JobPosted"]["specCID"] == "bafkspec"
+
+
+@pytest.mark.parametrize(
+    "value,params,reason",
+    [
+        (0, PARAMS, "escrow"),
+        (MAX, (0, 4, 600, 600, 3600, 600), "stakePerBid"),
+        (MAX, (ETH, 0, 600, 600, 3600, 600), "numWindows"),
+        (MAX, (ETH, 4, 0, 600, 3600, 600), "period"),
+        (MAX, (ETH, 4, 600, 600, 3600, 0), "period"),
+    ],
+)
+def test_post_job_with_bad_params_reverts(market, submitter, value, params, reason):
+    with brownie.reverts(typed_error("JobMarketInvalidParams", reason)):
+        market.postJob(SPEC_HASH, "x", params, {"from": submitter, "value": value})
+
+
+def test_state_of_unknown_job_is_none_and_calls_revert(market, submitter):
+    assert market.state(5) == NONE
+    with brownie.reverts(typed_error("JobMarketUnknownJob", 5)):
+        market.cancelJob(5, {"from": submitter})
+
+
+# -- cancel -------------------------------------------------------------------------------------------------
+def test_cancel_before_bids_credits_escrow(rnd, market, submitter):
+    rnd.post()
+    market.cancelJob(1, {"from": submitter})
+    assert market.state(1) == CANCELLED and market.credits(submitter) == MAX
+    before = balance(submitter)
+    tx = market.claimCredit({"from": submitter})
+    assert balance(submitter) == before + MAX - tx.gas_used * tx.gas_price and balance(market) == 0
+
+
+def test_cancel_by_other_or_after_bid_or_after_bidding_reverts(rnd, market, submitter, solvers):
+    rnd.post()
+    with brownie.reverts(typed_error("JobMarketNotSubmitter", 1, str(solvers[0]))):
+        market.cancelJob(1, {"from": solvers[0]})
+    rnd.bid(solvers[0], ETH // 5)
+    with brownie.reverts(typed_error("JobMarketHasBids", 1, 1)):
+        market.cancelJob(1, {"from": submitter})
+    rnd.to_reveal()
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, REVEALING)):
+        market.cancelJob(1, {"from": submitter})
+
+
+# -- bidding ------------------------------------------------------------------------------------------------
+def test_commit_bid_locks_stake(rnd, market, staking, solvers):
+    rnd.post()
+    tx = rnd.bid(solvers[0], ETH // 5)
+    assert tx.return_value == 0 and tx.events["BidCommitted"]["index"] == 0
+    assert staking.lockedStake(solvers[0]) == ETH and staking.freeStake(solvers[0]) == ETH
+    assert market.bid(1, 0)["bidder"] == solvers[0]
+
+
+def test_commit_bid_without_free_stake_reverts(rnd, solvers):
+    rnd.post()
+    with brownie.reverts(typed_error("StakingInsufficientFreeStake", str(solvers[0]), 0, ETH)):
+        rnd.bid(solvers[0], ETH // 5, stake=0)
+
+
+def test_submitter_cannot_bid_on_own_job(rnd, market, staking, submitter):
+    rnd.post()
+    staking.deposit({"from": submitter, "value": ETH})
+    with brownie.reverts(typed_error("JobMarketSelfBid", 1)):
+        market.commitBid(1, b"\x01" * 32, {"from": submitter})
+
+
+def test_bid_cap_is_enforced(rnd, market, staking, accounts, submitter):
+    rnd.post()
+    bidder = accounts[3]
+    staking.deposit({"from": bidder, "value": 17 * ETH})
+    for _ in range(16):
+        market.commitBid(1, b"\x01" * 32, {"from": bidder})
+    with brownie.reverts(typed_error("JobMarketTooManyBids", 1, 16)):
+        market.commitBid(1, b"\x01" * 32, {"from": bidder})
+
+
+def test_commit_after_bid_deadline_reverts(rnd, market, solvers):
+    rnd.post()
+    rnd.to_reveal()
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, REVEALING)):
+        rnd.bid(solvers[0], ETH // 5)
+
+
+def test_reveal_checks_bidder_commitment_and_once(rnd, market, solvers):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5)
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, BIDDING)):
+        rnd.reveal(solvers[0], 0, ETH // 5)
+    rnd.to_reveal()
+    with brownie.reverts(typed_error("JobMarketNoBid", 1, 3)):
+        rnd.reveal(solvers[0], 3, ETH // 5)
+    with brownie.reverts(typed_error("JobMarketNotBidder", 1, 0, str(solvers[1]))):
+        rnd.reveal(solvers[1], 0, ETH // 5)
+    with brownie.reverts(typed_error("JobMarketCommitmentMismatch", 1, str(solvers[0]))):
+        rnd.reveal(solvers[0], 0, ETH // 4)
+    tx = rnd.reveal(solvers[0], 0, ETH // 5)
+    assert tx.events["BidRevealed"]["valid"] is True
+    with brownie.reverts(typed_error("JobMarketAlreadyRevealed", 1, str(solvers[0]))):
+        rnd.reveal(solvers[0], 0, ETH // 5)
+
+
+def test_reveal_after_reveal_deadline_reverts(rnd, solvers):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5)
+    rnd.to_settlement()
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, AWAITING)):
+        rnd.reveal(solvers[0], 0, ETH // 5)
+
+
+# -- settlement (Vickrey) -----------------------------------------------------------------------------------
+def test_three_bidders_lowest_wins_and_is_paid_second_price(rnd, market, staking, solvers, submitter):
+    tx = rnd.auction([3 * ETH // 10, ETH // 5, 35 * ETH // 100])
+    ev = tx.events["AuctionSettled"]
+    assert ev["winner"] == solvers[1] and ev["price"] == 3 * ETH // 10 and ev["refund"] == MAX - 3 * ETH // 10
+    assert market.state(1) == TRAINING and market.job(1)["winner"] == solvers[1]
+    assert market.credits(submitter) == MAX - 3 * ETH // 10
+    assert staking.lockedStake(solvers[1]) == ETH
+    for loser in (solvers[0], solvers[2]):  # released without any action of theirs
+        assert staking.lockedStake(loser) == 0 and staking.freeStake(loser) == 2 * ETH
+
+
+def test_single_bidder_is_paid_its_own_price(rnd):
+    tx = rnd.auction([ETH // 5])
+    assert tx.events["AuctionSettled"]["price"] == ETH // 5
+
+
+def test_tie_goes_to_the_earlier_commit(rnd, market, solvers):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5, 0)
+    rnd.bid(solvers[1], ETH // 5, 1)
+    rnd.to_reveal()
+    rnd.reveal(solvers[1], 1, ETH // 5, 1)  # the later commit reveals first
+    rnd.reveal(solvers[0], 0, ETH // 5, 0)
+    rnd.to_settlement()
+    tx = market.settleAuction(1, {"from": solvers[3]})
+    assert tx.events["AuctionSettled"]["winner"] == solvers[0] and tx.events["AuctionSettled"]["price"] == ETH // 5
+
+
+def test_bid_above_max_or_zero_is_void_and_released_without_penalty(rnd, market, staking, solvers):
+    tx = rnd.auction([MAX + 1, 0, 2 * ETH // 5])
+    assert tx.events["AuctionSettled"]["winner"] == solvers[2]
+    assert tx.events["AuctionSettled"]["price"] == 2 * ETH // 5  # the void bids set no second price
+    for s in solvers[:2]:
+        assert staking.freeStake(s) == 2 * ETH and staking.lockedStake(s) == 0
+
+
+def test_unrevealed_bid_loses_the_penalty(rnd, market, staking, solvers, submitter):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5, 0)
+    rnd.bid(solvers[1], ETH // 4, 1)
+    rnd.to_reveal()
+    rnd.reveal(solvers[0], 0, ETH // 5, 0)
+    rnd.to_settlement()
+    tx = market.settleAuction(1, {"from": submitter})
+    penalty = ETH // 10
+    assert tx.events["BidPenalized"]["penalty"] == penalty
+    assert staking.freeStake(solvers[1]) == 2 * ETH - penalty and staking.lockedStake(solvers[1]) == 0
+    assert staking.credits(submitter) == penalty * SLASH_REWARD_BPS // 10_000
+    assert staking.totalBurned() == penalty - penalty * SLASH_REWARD_BPS // 10_000
+
+
+def test_no_valid_bid_refunds_the_whole_escrow(rnd, market, submitter):
+    rnd.post()
+    rnd.to_settlement()
+    tx = market.settleAuction(1, {"from": submitter})
+    assert tx.events["AuctionSettled"]["winner"] == "0x" + "00" * 20
+    assert market.state(1) == REFUNDED and market.credits(submitter) == MAX
+
+
+def test_settle_before_reveal_deadline_or_twice_reverts(rnd, market, solvers):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5)
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, BIDDING)):
+        market.settleAuction(1, {"from": solvers[0]})
+    rnd.to_reveal()
+    rnd.reveal(solvers[0], 0, ETH // 5)
+    rnd.to_settlement()
+    market.settleAuction(1, {"from": solvers[0]})
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, TRAINING)):
+        market.settleAuction(1, {"from": solvers[0]})
+
+
+# -- training, result, finalization --------------------------------------------------------------------------
+def test_first_commit_trace_settles_lazily(rnd, market, solvers):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5)
+    rnd.to_reveal()
+    rnd.reveal(solvers[0], 0, ETH // 5)
+    rnd.to_settlement()
+    tx = market.commitTrace(1, 1, b"\x01" * 32, "c", {"from": solvers[0]})
+    assert "AuctionSettled" in tx.events and tx.events["TraceCommitted"]["leafCount"] == 1
+
+
+def test_commit_trace_checks_winner_and_leaf_count(rnd, market, solvers):
+    rnd.auction([ETH // 5, ETH // 4])
+    with brownie.reverts(typed_error("JobMarketNotWinner", 1, str(solvers[1]))):
+        market.commitTrace(1, 1, b"\x01" * 32, "c", {"from": solvers[1]})
+    market.commitTrace(1, 2, b"\x02" * 32, "c", {"from": solvers[0]})
+    with brownie.reverts(typed_error("JobMarketBadLeafCount", 1, 2, 2, 4)):
+        market.commitTrace(1, 2, b"\x02" * 32, "c", {"from": solvers[0]})
+    with brownie.reverts(typed_error("JobMarketBadLeafCount", 1, 5, 2, 4)):
+        market.commitTrace(1, 5, b"\x02" * 32, "c", {"from": solvers[0]})
+    j = market.job(1)
+    assert j["leafCount"] == 2 and j["traceRoot"] == "0x" + "02" * 32
+
+
+def test_submit_result_needs_complete_trace_and_winner(rnd, market, solvers):
+    rnd.auction([ETH // 5])
+    market.commitTrace(1, 3, b"\x03" * 32, "c", {"from": solvers[0]})
+    with brownie.reverts(typed_error("JobMarketTraceIncomplete", 1, 3, 4)):
+        market.submitResult(1, "m", {"from": solvers[0]})
+    market.commitTrace(1, 4, b"\x04" * 32, "c", {"from": solvers[0]})
+    with brownie.reverts(typed_error("JobMarketNotWinner", 1, str(solvers[1]))):
+        market.submitResult(1, "m", {"from": solvers[1]})
+    tx = market.submitResult(1, "m", {"from": solvers[0]})
+    assert tx.events["ResultSubmitted"]["traceRoot"] == "0x" + "04" * 32
+    assert market.state(1) == CHALLENGE
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, CHALLENGE)):
+        market.commitTrace(1, 4, b"\x05" * 32, "c", {"from": solvers[0]})
+
+
+def test_commit_and_submit_after_training_deadline_revert(rnd, market, solvers):
+    rnd.auction([ETH // 5])
+    market.commitTrace(1, 4, b"\x04" * 32, "c", {"from": solvers[0]})
+    rnd.sleep_until(market.job(1)["trainDeadline"] + 1)
+    deadline = market.job(1)["trainDeadline"]
+    with brownie.reverts(typed_error("JobMarketDeadlinePassed", 1, deadline)):
+        market.submitResult(1, "m", {"from": solvers[0]})
+
+
+def test_finalize_after_challenge_period_pays_solver_and_unlocks(rnd, market, staking, solvers, submitter):
+    rnd.auction([ETH // 5, ETH // 4])
+    rnd.train(solvers[0])
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, CHALLENGE)):
+        market.finalize(1, {"from": submitter})
+    rnd.sleep_until(market.job(1)["resultAt"] + 600)
+    assert market.state(1) == FINALIZABLE
+    tx = market.finalize(1, {"from": submitter})  # anyone may
+    assert tx.events["JobFinalized"]["payment"] == ETH // 4
+    assert market.state(1) == FINALIZED and market.credits(solvers[0]) == ETH // 4
+    assert staking.lockedStake(solvers[0]) == 0 and staking.freeStake(solvers[0]) == 2 * ETH
+    market.claimCredit({"from": solvers[0]})
+    market.claimCredit({"from": submitter})
+    assert balance(market) == 0
+    with brownie.reverts(typed_error("JobMarketNoCredit", str(solvers[0]))):
+        market.claimCredit({"from": solvers[0]})
+
+
+# -- timeouts -----------------------------------------------------------------------------------------------
+def test_timeout_training_slashes_winner_and_refunds(rnd, market, staking, solvers, submitter):
+    rnd.auction([ETH // 5, ETH // 4])
+    deadline = market.job(1)["trainDeadline"]
+    with brownie.reverts(typed_error("JobMarketDeadlineNotReached", 1, deadline)):
+        market.timeoutTraining(1, {"from": submitter})
+    rnd.sleep_until(deadline + 1)
+    tx = market.timeoutTraining(1, {"from": solvers[3]})  # anyone may
+    assert tx.events["TrainingTimedOut"]["slashed"] == ETH
+    assert market.state(1) == SLASHED
+    assert market.credits(submitter) == MAX  # refund at settlement + the price now
+    assert staking.lockedStake(solvers[0]) == 0 and staking.freeStake(solvers[0]) == ETH
+    assert staking.credits(submitter) == ETH * SLASH_REWARD_BPS // 10_000
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, SLASHED)):
+        market.timeoutTraining(1, {"from": submitter})
+
+
+def test_timeout_training_after_result_reverts(rnd, market, solvers, submitter):
+    rnd.auction([ETH // 5])
+    rnd.train(solvers[0])
+    rnd.sleep_until(market.job(1)["trainDeadline"] + 1)
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, FINALIZABLE)):
+        market.timeoutTraining(1, {"from": submitter})
+
+
+def test_timeout_training_settles_an_unsettled_auction_first(rnd, market, solvers, submitter):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5)
+    rnd.to_reveal()
+    rnd.reveal(solvers[0], 0, ETH // 5)
+    rnd.sleep_until(market.job(1)["trainDeadline"] + 1)
+    tx = market.timeoutTraining(1, {"from": submitter})
+    assert "AuctionSettled" in tx.events and market.state(1) == SLASHED
+
+
+# -- dispute hook -------------------------------------------------------------------------------------------
+def test_only_dispute_game_opens_and_resolves(rnd, market, solvers):
+    rnd.auction([ETH // 5])
+    with brownie.reverts(typed_error("JobMarketNotDisputeGame", str(solvers[0]))):
+        market.openDispute(1, {"from": solvers[0]})
+    with brownie.reverts(typed_error("JobMarketNotDisputeGame", str(solvers[0]))):
+        market.resolveDispute(1, True, solvers[0], {"from": solvers[0]})
+
+
+def test_dispute_game_set_once_by_owner(market, accounts):
+    with brownie.reverts(typed_error("JobMarketDisputeGameAlreadySet", str(accounts[9]))):
+        market.setDisputeGame(accounts[5], {"from": accounts[0]})
+
+
+def test_open_dispute_needs_a_committed_trace(rnd, market, game, solvers):
+    rnd.auction([ETH // 5])
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, TRAINING)):
+        market.openDispute(1, {"from": game})
+    market.commitTrace(1, 1, b"\x01" * 32, "c", {"from": solvers[0]})
+    market.openDispute(1, {"from": game})
+    assert market.state(1) == DISPUTED
+
+
+def test_open_dispute_blocks_finalize_until_resolved_for_solver(rnd, market, game, solvers, submitter):
+    rnd.auction([ETH // 5])
+    rnd.train(solvers[0])
+    market.openDispute(1, {"from": game})
+    rnd.sleep_until(market.job(1)["resultAt"] + 600)
+    assert market.state(1) == DISPUTED
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, DISPUTED)):
+        market.finalize(1, {"from": submitter})
+    market.resolveDispute(1, False, solvers[3], {"from": game})
+    assert market.state(1) == FINALIZABLE
+    market.finalize(1, {"from": submitter})
+    with brownie.reverts(typed_error("JobMarketNoOpenDispute", 1)):
+        market.resolveDispute(1, False, solvers[3], {"from": game})
+
+
+def test_solver_losing_dispute_is_slashed_and_submitter_refunded(rnd, market, staking, game, solvers, submitter):
+    rnd.auction([ETH // 5])
+    rnd.train(solvers[0])
+    market.openDispute(1, {"from": game})
+    market.openDispute(1, {"from": game})  # a second challenger
+    market.resolveDispute(1, True, solvers[3], {"from": game})
+    assert market.state(1) == SLASHED
+    assert market.credits(submitter) == MAX
+    assert staking.credits(solvers[3]) == ETH * SLASH_REWARD_BPS // 10_000
+    market.resolveDispute(1, True, solvers[2], {"from": game})  # the job was already slashed: nothing twice
+    assert staking.credits(solvers[2]) == 0 and market.credits(submitter) == MAX
