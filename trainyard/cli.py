@@ -17,7 +17,9 @@ ETH = 10**18
 
 
 def fmt_eth(wei: int) -> str:
-    return f"{wei / ETH:.6f} ETH".rstrip("0").rstrip(".") if wei % 10**12 == 0 else f"{wei} wei"
+    if wei % 10**12:
+        return f"{wei} wei"
+    return f"{wei / ETH:.6f}".rstrip("0").rstrip(".") + " ETH"
 
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]

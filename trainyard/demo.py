@@ -67,7 +67,7 @@ def _next_deadline(market: Market, job_id: int, now: int) -> int | None:
 
 
 def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool = True, max_ticks: int = 500) -> DemoResult:
-    keys = dev_keys(5)
+    keys = dev_keys(6)[1:]  # Anvil's account 0 is the block producer: it receives every gas tip
     gas: list[GasRecord] = []
     from eth_account import Account
 

@@ -14,7 +14,7 @@ class Progress:
         self.tty = self.stream.isatty()
         self.every_s = every_s
         self.start = time.monotonic()
-        self._last = 0.0
+        self._last = self.start
 
     def update(self, done: int, note: str = "") -> None:
         now = time.monotonic()

@@ -18,7 +18,7 @@ def base() -> dict:
 
 def test_example_spec_is_valid():
     spec = load_spec(EXAMPLE)
-    assert spec.layers == (64, 32, 10)
+    assert spec.layers == (64, 64, 10)
     assert spec.market.max_price == 5 * 10**17
     assert spec.market.bid_period == 600
     assert spec.training.num_windows == 4
@@ -43,7 +43,7 @@ def test_spec_hash_is_stable_and_depends_on_content():
         (("dataset",), "nope/missing.npz", "no file"),
         (("training", "steps"), 0, "training.steps"),
         (("training", "steps"), "100", "training.steps"),
-        (("training", "checkpoint_interval"), 30, "must divide"),
+        (("training", "checkpoint_interval"), 300, "must divide"),
         (("training", "batch_size"), -1, "training.batch_size"),
         (("training", "learning_rate"), "fast", "training.learning_rate"),
         (("training", "momentum"), 1.5, "training.momentum"),

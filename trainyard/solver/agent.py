@@ -111,7 +111,7 @@ class SolverAgent:
         match action:
             case logic.Deposit(amount):
                 m.deposit(amount)
-                log.info("%s: deposited %s wei of stake", self.name, amount)
+                log.info("%s: deposited %g ETH of stake", self.name, amount / 10**18)
             case logic.Inspect(job_id):
                 try:
                     load_job(self.store, jobs[job_id])
@@ -133,7 +133,7 @@ class SolverAgent:
             case logic.RevealBid(job_id, index, price, salt):
                 m.reveal_bid(job_id, index, price, salt)
                 self.memory.mark_revealed(job_id)
-                log.info("%s: revealed %s wei on job %d", self.name, price, job_id)
+                log.info("%s: revealed its price of %g ETH on job %d", self.name, price / 10**18, job_id)
             case logic.Settle(job_id):
                 m.settle(job_id)
             case logic.TrainWindow(job_id, window):
@@ -147,7 +147,7 @@ class SolverAgent:
                 m.finalize(job_id)
             case logic.Claim():
                 got = m.claim()
-                log.info("%s: claimed %s wei", self.name, got)
+                log.info("%s: claimed %g ETH", self.name, got / 10**18)
 
     def _train_window(self, view: JobView, window: int) -> None:
         job = self._jobs.get(view.job_id)
@@ -164,8 +164,6 @@ class SolverAgent:
             bar = Progress(f"{self.name} job {view.job_id} window {window + 1}/{view.num_windows}", c) if self.show_progress else None
             base = job.state.step
             job.state = rt.train(job.cfg, job.data, job.state, c, progress=(lambda s: bar.update(s - base)) if bar else None)
-            if bar:
-                bar.update(c)
             step, root = job.state.step, job.state.root()
             cid = self.store.put(rt.save_checkpoint(job.state))
             self.memory.record_checkpoint(view.job_id, window, step, root, cid)
