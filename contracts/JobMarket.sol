@@ -57,7 +57,7 @@ contract JobMarket is IJobMarket, Ownable {
     {
         if (msg.value == 0 || msg.value > type(uint80).max) revert JobMarketInvalidParams("escrow");
         if (p.stakePerBid == 0 || p.stakePerBid > type(uint80).max) revert JobMarketInvalidParams("stakePerBid");
-        if (p.numWindows == 0) revert JobMarketInvalidParams("numWindows");
+        if (p.numWindows == 0 || p.numWindows > type(uint24).max) revert JobMarketInvalidParams("numWindows");
         if (p.bidPeriod == 0 || p.revealPeriod == 0 || p.trainPeriod == 0 || p.challengePeriod == 0) {
             revert JobMarketInvalidParams("period");
         }
@@ -72,7 +72,7 @@ contract JobMarket is IJobMarket, Ownable {
         j.revealDeadline = revealDeadline;
         j.trainDeadline = revealDeadline + p.trainPeriod;
         j.challengePeriod = p.challengePeriod;
-        j.numWindows = p.numWindows;
+        j.numWindows = uint24(p.numWindows);
         j.stakePerBid = uint80(p.stakePerBid);
         j.specHash = specHash;
         emit JobPosted(jobId, msg.sender, specHash, specCID, msg.value, p);
@@ -150,7 +150,6 @@ contract JobMarket is IJobMarket, Ownable {
         address winner = hasWinner ? _bids[jobId][j.bestIndex].bidder : address(0);
         uint256 price = _price(j);
         uint256 refund = j.maxPrice - price; // price <= maxPrice (0 without a winner: the whole escrow)
-        j.winner = winner;
         if (!hasWinner) j.outcome = Outcome.Refunded;
         credits[submitter] += refund;
         emit AuctionSettled(jobId, winner, price, refund);
@@ -174,13 +173,13 @@ contract JobMarket is IJobMarket, Ownable {
     /// @inheritdoc IJobMarket
     function commitTrace(uint256 jobId, uint32 leafCount, bytes32 traceRoot, string calldata checkpointCID) external {
         Job storage j = _settledTraining(jobId);
-        if (msg.sender != j.winner) revert JobMarketNotWinner(jobId, msg.sender);
-        if (j.resultAt != 0) revert JobMarketInvalidState(jobId, state(jobId));
+        if (msg.sender != _winner(jobId, j)) revert JobMarketNotWinner(jobId, msg.sender);
+        if (j.resultOffset != 0) revert JobMarketInvalidState(jobId, state(jobId));
         if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
         if (leafCount <= j.leafCount || leafCount > j.numWindows) {
             revert JobMarketBadLeafCount(jobId, leafCount, j.leafCount, j.numWindows);
         }
-        j.leafCount = leafCount;
+        j.leafCount = uint24(leafCount); // <= numWindows < 2^24
         j.traceRoot = traceRoot;
         emit TraceCommitted(jobId, leafCount, traceRoot, checkpointCID);
     }
@@ -188,11 +187,11 @@ contract JobMarket is IJobMarket, Ownable {
     /// @inheritdoc IJobMarket
     function submitResult(uint256 jobId, string calldata modelCID) external {
         Job storage j = _expectState(jobId, JobState.Training);
-        if (msg.sender != j.winner) revert JobMarketNotWinner(jobId, msg.sender);
-        if (j.resultAt != 0) revert JobMarketInvalidState(jobId, state(jobId));
+        if (msg.sender != _winner(jobId, j)) revert JobMarketNotWinner(jobId, msg.sender);
         if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
         if (j.leafCount != j.numWindows) revert JobMarketTraceIncomplete(jobId, j.leafCount, j.numWindows);
-        j.resultAt = uint40(block.timestamp);
+        // revealDeadline <= now <= trainDeadline = revealDeadline + a uint32 period: the offset fits in uint32
+        j.resultOffset = uint32(block.timestamp - j.revealDeadline + 1);
         emit ResultSubmitted(jobId, modelCID, j.traceRoot);
     }
 
@@ -202,7 +201,7 @@ contract JobMarket is IJobMarket, Ownable {
     function finalize(uint256 jobId) external {
         Job storage j = _expectState(jobId, JobState.Finalizable);
         j.outcome = Outcome.Finalized;
-        address solver = j.winner;
+        address solver = _winner(jobId, j);
         uint256 payment = _price(j);
         credits[solver] += payment;
         emit JobFinalized(jobId, solver, payment);
@@ -212,10 +211,9 @@ contract JobMarket is IJobMarket, Ownable {
     /// @inheritdoc IJobMarket
     function timeoutTraining(uint256 jobId) external {
         Job storage j = _settledTraining(jobId);
-        if (j.resultAt != 0) revert JobMarketInvalidState(jobId, state(jobId));
         if (block.timestamp <= j.trainDeadline) revert JobMarketDeadlineNotReached(jobId, j.trainDeadline);
         j.outcome = Outcome.Slashed;
-        address solver = j.winner;
+        address solver = _winner(jobId, j);
         uint256 stake = j.stakePerBid;
         credits[j.submitter] += _price(j);
         emit TrainingTimedOut(jobId, solver, stake);
@@ -243,7 +241,7 @@ contract JobMarket is IJobMarket, Ownable {
             j.outcome = Outcome.Slashed;
             uint256 stake = j.stakePerBid;
             credits[j.submitter] += _price(j);
-            staking.slash(j.winner, stake, challenger, (stake * slashRewardBps) / BPS);
+            staking.slash(_winner(jobId, j), stake, challenger, (stake * slashRewardBps) / BPS);
         }
     }
 
@@ -272,14 +270,33 @@ contract JobMarket is IJobMarket, Ownable {
         if (block.timestamp < j.revealDeadline) return JobState.Revealing;
         if (!j.settled) return JobState.AwaitingSettlement;
         if (j.openDisputes != 0) return JobState.Disputed;
-        if (j.resultAt == 0) return JobState.Training;
-        if (block.timestamp < uint256(j.resultAt) + j.challengePeriod) return JobState.Challenge;
+        if (j.resultOffset == 0) return JobState.Training;
+        if (block.timestamp < _resultAt(j) + j.challengePeriod) return JobState.Challenge;
         return JobState.Finalizable;
     }
 
     /// @inheritdoc IJobMarket
-    function job(uint256 jobId) external view returns (Job memory) {
-        return _job(jobId);
+    function job(uint256 jobId) external view returns (JobInfo memory info) {
+        Job storage j = _job(jobId);
+        info.submitter = j.submitter;
+        info.winner = _winner(jobId, j);
+        info.leader = j.bestPrice == 0 ? address(0) : _bids[jobId][j.bestIndex].bidder;
+        info.maxPrice = j.maxPrice;
+        info.price = j.settled ? _price(j) : 0;
+        info.stakePerBid = j.stakePerBid;
+        info.bidCount = j.bidCount;
+        info.numWindows = j.numWindows;
+        info.leafCount = j.leafCount;
+        info.bidDeadline = j.bidDeadline;
+        info.revealDeadline = j.revealDeadline;
+        info.trainDeadline = j.trainDeadline;
+        info.challengePeriod = j.challengePeriod;
+        info.resultAt = j.resultOffset == 0 ? 0 : _resultAt(j);
+        info.openDisputes = j.openDisputes;
+        info.outcome = j.outcome;
+        info.settled = j.settled;
+        info.specHash = j.specHash;
+        info.traceRoot = j.traceRoot;
     }
 
     /// @inheritdoc IJobMarket
@@ -288,6 +305,16 @@ contract JobMarket is IJobMarket, Ownable {
     }
 
     // ------------------------------------------------------------------------------------------------ internals
+
+    /// @dev The winning bidder once the auction is settled with a valid bid, else address(0).
+    function _winner(uint256 jobId, Job storage j) private view returns (address) {
+        if (!j.settled || j.bestPrice == 0) return address(0);
+        return _bids[jobId][j.bestIndex].bidder;
+    }
+
+    function _resultAt(Job storage j) private view returns (uint256) {
+        return uint256(j.revealDeadline) + j.resultOffset - 1;
+    }
 
     /// @dev What the winner is paid: the second-lowest valid price, or its own when it was the only valid bid.
     function _price(Job storage j) private view returns (uint256) {

@@ -49,6 +49,7 @@ class JobView:
     challenge_period: int
     bid_count: int
     winner: str  # ZERO_ADDRESS until the auction is settled
+    leader: str  # the best valid revealed bid so far (ZERO_ADDRESS if none)
     price: int  # what the winner is paid (second-lowest valid bid), 0 until settled
     leaf_count: int
     trace_root: bytes

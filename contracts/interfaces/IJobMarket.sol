@@ -43,27 +43,55 @@ interface IJobMarket {
         uint32 challengePeriod;
     }
 
-    /// @notice A job as stored, packed into six slots. Prices and stakes are uint80 (at most about 1.2 million
-    /// ETH), timestamps uint40. The price the winner is paid is `secondPrice`, or `bestPrice` when it is 0.
+    /// @notice A job as stored, in five slots. Prices and stakes are uint80 (at most about 1.2 million ETH),
+    /// timestamps uint40, window counts uint24. The winner is not stored: it is the bid at `bestIndex` once the
+    /// auction is settled with a valid bid. `resultOffset` is resultAt - revealDeadline + 1 (0: no result yet).
     struct Job {
+        // slot 0
         address submitter;
         uint80 maxPrice;
         uint8 bidCount;
         uint8 bestIndex;
+        // slot 1
         uint40 bidDeadline;
         uint40 revealDeadline;
         uint40 trainDeadline;
         uint32 challengePeriod;
-        uint32 numWindows;
-        uint32 leafCount;
+        uint32 resultOffset;
+        uint24 numWindows;
+        uint24 leafCount;
         uint8 openDisputes;
         Outcome outcome;
         bool settled;
+        // slot 2
+        uint80 stakePerBid;
         uint80 bestPrice;
         uint80 secondPrice;
-        uint40 resultAt;
+        // slots 3, 4
+        bytes32 specHash;
+        bytes32 traceRoot;
+    }
+
+    /// @notice A job as `job()` shows it, with the derived fields spelled out. `leader` is the best valid revealed
+    /// bid so far (the winner-to-be once the reveal period is over); `winner` is set once the auction is settled.
+    struct JobInfo {
+        address submitter;
         address winner;
-        uint80 stakePerBid;
+        address leader;
+        uint256 maxPrice;
+        uint256 price;
+        uint256 stakePerBid;
+        uint256 bidCount;
+        uint256 numWindows;
+        uint256 leafCount;
+        uint256 bidDeadline;
+        uint256 revealDeadline;
+        uint256 trainDeadline;
+        uint256 challengePeriod;
+        uint256 resultAt;
+        uint256 openDisputes;
+        Outcome outcome;
+        bool settled;
         bytes32 specHash;
         bytes32 traceRoot;
     }
@@ -89,8 +117,8 @@ interface IJobMarket {
     error JobMarketNotBidder(uint256 jobId, uint256 index, address caller);
     error JobMarketAlreadyRevealed(uint256 jobId, address bidder);
     error JobMarketCommitmentMismatch(uint256 jobId, address bidder);
-    error JobMarketBadLeafCount(uint256 jobId, uint32 leafCount, uint32 current, uint32 numWindows);
-    error JobMarketTraceIncomplete(uint256 jobId, uint32 leafCount, uint32 numWindows);
+    error JobMarketBadLeafCount(uint256 jobId, uint256 leafCount, uint256 current, uint256 numWindows);
+    error JobMarketTraceIncomplete(uint256 jobId, uint256 leafCount, uint256 numWindows);
     error JobMarketDeadlinePassed(uint256 jobId, uint40 deadline);
     error JobMarketDeadlineNotReached(uint256 jobId, uint40 deadline);
     error JobMarketNotDisputeGame(address caller);
@@ -129,7 +157,7 @@ interface IJobMarket {
     /// @notice Post a job with `msg.value` (the maximum price) in escrow.
     /// @param specHash keccak256 of the job's spec document.
     /// @param specCID Where the spec document can be fetched (only emitted).
-    /// @param p Stake per bid, number of checkpoint windows and the periods.
+    /// @param p Stake per bid, number of checkpoint windows (below 2^24) and the periods.
     /// @return jobId The new job's id (from 1).
     function postJob(bytes32 specHash, string calldata specCID, JobParams calldata p)
         external
@@ -200,10 +228,10 @@ interface IJobMarket {
     /// @return The state.
     function state(uint256 jobId) external view returns (JobState);
 
-    /// @notice A job as stored.
+    /// @notice A job, with its winner, price and result time derived.
     /// @param jobId The job.
     /// @return The job.
-    function job(uint256 jobId) external view returns (Job memory);
+    function job(uint256 jobId) external view returns (JobInfo memory);
 
     /// @notice A bid of a job by commit order.
     /// @param jobId The job.

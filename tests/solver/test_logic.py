@@ -29,7 +29,7 @@ def job(state: JobState = JobState.BIDDING, **kw) -> JobView:
     base = JobView(
         job_id=1, state=state, submitter=OTHER, spec_hash=b"\x01" * 32, spec_cid="bafk", max_price=ETH // 2,
         stake_per_bid=ETH, num_windows=4, bid_deadline=1000, reveal_deadline=2000, train_deadline=9000,
-        challenge_period=600, bid_count=0, winner=ZERO_ADDRESS, price=0, leaf_count=0, trace_root=b"\x00" * 32,
+        challenge_period=600, bid_count=0, winner=ZERO_ADDRESS, leader=ZERO_ADDRESS, price=0, leaf_count=0, trace_root=b"\x00" * 32,
         result_at=0, open_disputes=0,
     )
     return replace(base, **kw)
@@ -84,9 +84,16 @@ def test_bid_whose_commit_was_never_mined_is_not_revealed():
     assert next_actions(view(job(JobState.REVEALING), bids={1: bid}), POLICY) == []
 
 
-def test_settles_after_reveal_deadline():
+def test_loser_settles_after_reveal_deadline():
     bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
-    assert next_actions(view(job(JobState.AWAITING_SETTLEMENT), bids={1: bid}), POLICY) == [Settle(1)]
+    j = job(JobState.AWAITING_SETTLEMENT, leader=OTHER)
+    assert next_actions(view(j, bids={1: bid}), POLICY) == [Settle(1)]
+
+
+def test_leader_trains_first_window_which_settles_on_the_way():
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
+    j = job(JobState.AWAITING_SETTLEMENT, leader=ME)
+    assert next_actions(view(j, bids={1: bid}), POLICY) == [TrainWindow(1, 0)]
 
 
 def test_winner_trains_next_window_then_submits():

@@ -124,7 +124,12 @@ def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
         elif job.state is JobState.REVEALING and bid is not None and not bid.revealed and bid.index >= 0:
             actions.append(RevealBid(job.job_id, bid.index, bid.price, bid.salt))
         elif job.state is JobState.AWAITING_SETTLEMENT and bid is not None and bid.revealed:
-            actions.append(Settle(job.job_id))
+            # the leader's first trace commit settles the auction on the way (no separate transaction);
+            # any other bidder settles so that its stake is released
+            if _same(job.leader, view.me):
+                actions.append(TrainWindow(job.job_id, 0))
+            else:
+                actions.append(Settle(job.job_id))
         elif job.state is JobState.TRAINING and mine:
             if job.leaf_count < job.num_windows:
                 actions.append(TrainWindow(job.job_id, job.leaf_count))
