@@ -75,13 +75,14 @@ def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool 
         return Party(role, Chain(rpc_url, {}, Account.from_key(key), gas_log=gas))
 
     deployer = party("deployer", keys[0])
-    addresses = deploy(deployer.chain, home / "deployments.json")
     submitter = party("submitter", keys[1])
     solvers = [party(f"solver {n}", k) for n, k in zip("ABC", keys[2:5])]
     parties = [deployer, submitter, *solvers]
     for p in parties:
-        p.chain.addresses.update(addresses)
         p.start_balance = p.chain.balance()
+    addresses = deploy(deployer.chain, home / "deployments.json")
+    for p in parties:
+        p.chain.addresses.update(addresses)
     store = LocalStore(home / "store")
 
     spec = load_spec(spec_path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from trainyard.runtime.fixed import splitmix64, to_fixed
+from trainyard.runtime.fixed import CLAMP, splitmix64, to_fixed
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Dataset:
         y = np.asarray(y)
         if x_fixed.ndim != 2 or y.ndim != 1 or len(x_fixed) != len(y) or len(y) == 0:
             raise ValueError(f"need X of shape [n, d] and y of shape [n], got {x_fixed.shape} and {y.shape}")
+        if x_fixed.size and np.abs(x_fixed).max() > CLAMP:
+            raise ValueError(f"fixed-point X must lie within ±{CLAMP} (±16.0)")
         if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
             raise ValueError("y must hold integer class labels 0..C-1")
         if test is None:

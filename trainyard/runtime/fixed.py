@@ -54,9 +54,11 @@ def matmul_bound(a: torch.Tensor, b: torch.Tensor) -> int:
     return _absmax(a) * _absmax(b) * a.shape[-1]
 
 
-def matmul(a: torch.Tensor, b: torch.Tensor, path: str = "auto") -> torch.Tensor:
-    """Exact int64 a @ b by the chosen path (see the module docstring)."""
-    bound = matmul_bound(a, b)
+def matmul(a: torch.Tensor, b: torch.Tensor, path: str = "auto", clamped: bool = False) -> torch.Tensor:
+    """Exact int64 a @ b by the chosen path (see the module docstring). ``clamped=True`` is the caller's promise
+    that every entry of both operands is within ±CLAMP (true of every tensor the training step multiplies): the
+    bound is then CLAMP² · k, known without looking at the values."""
+    bound = CLAMP * CLAMP * a.shape[-1] if clamped else matmul_bound(a, b)
     if path == "auto":
         path = "float64" if bound < _F64_EXACT else "int64"
     if path == "float64":

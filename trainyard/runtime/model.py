@@ -26,7 +26,6 @@ import torch
 from trainyard.runtime import commit
 from trainyard.runtime.data import Dataset
 from trainyard.runtime.fixed import (
-    CLAMP,
     MAX_WIDTH,
     ONE,
     batch_indices,
@@ -129,7 +128,7 @@ def forward(state: State, x: torch.Tensor, matmul_path: str = "auto") -> tuple[l
     acts, zs = [x], []
     n = len(state.layers) - 1
     for l in range(n):
-        z = clamp(rshift_round(matmul(acts[-1], state.weight(l).T, matmul_path)) + state.bias(l))
+        z = clamp(rshift_round(matmul(acts[-1], state.weight(l).T, matmul_path, clamped=True)) + state.bias(l))
         zs.append(z)
         if l < n - 1:
             acts.append(torch.relu(z))
@@ -158,11 +157,11 @@ def step(cfg: TrainConfig, data: Dataset, state: State, matmul_path: str = "auto
     n = len(state.layers) - 1
     grads: list[tuple[torch.Tensor, torch.Tensor]] = [None] * n  # type: ignore[list-item]
     for l in range(n - 1, -1, -1):
-        dw = clamp(rshift_round(matmul(g.T, acts[l], matmul_path)))
+        dw = clamp(rshift_round(matmul(g.T, acts[l], matmul_path, clamped=True)))
         db = clamp(g.sum(dim=0))
         grads[l] = (dw, db)
         if l > 0:
-            g = clamp(rshift_round(matmul(g, state.weight(l), matmul_path)))
+            g = clamp(rshift_round(matmul(g, state.weight(l), matmul_path, clamped=True)))
             g = torch.where(zs[l - 1] > 0, g, torch.zeros_like(g))
     for l, (dw, db) in enumerate(grads):
         _sgd(cfg, state, f"l{l}.weight", dw)

@@ -1,0 +1,112 @@
+"""Exact runtime figures, each a ratio against a baseline run in the same process.
+
+``python -m bench.runtime [--steps N]`` prints ``name: value`` lines:
+
+- ``exact_vs_float32``: time of N exact steps of an MLP 784-512-512-10, batch 128, on synthetic data ÷ time of
+  the same steps in float32 PyTorch (same model, batches and hyper-parameters);
+- ``commit_overhead``: exact training with a checkpoint every 100 steps (serialized, state root computed) ÷ the
+  same training without;
+- ``gemm_float64_vs_float32``: the same model's matmuls alone in float64 ÷ float32, the floor of the first ratio
+  for an exact path that runs on float64 BLAS;
+- ``state_hash_MBps``: megabytes of state committed (tensor chunks hashed into the state root) per second;
+- ``digits_accuracy_exact`` / ``digits_accuracy_float32``: test accuracy on scikit-learn's digits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from trainyard import runtime as rt
+from trainyard.runtime.fixed import ONE, batch_indices, to_fixed
+
+
+def synthetic(n: int = 4096, d: int = 784, classes: int = 10) -> rt.Dataset:
+    rng = np.random.default_rng(0)
+    return rt.Dataset.from_arrays(to_fixed(rng.random((n, d))), rng.integers(0, classes, n))
+
+
+def float32_steps(cfg: rt.TrainConfig, data: rt.Dataset, steps: int) -> float:
+    model = rt.float_module(cfg.layers)
+    model.load_state_dict(rt.export_float_state_dict(rt.init_state(cfg, data)))
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum)
+    x_all = data.x.double().div(ONE).float()
+    idx = data.train_index
+    t = time.perf_counter()
+    for s in range(steps):
+        rows = idx[torch.from_numpy(batch_indices(cfg.seed, s, cfg.batch_size, len(idx)))]
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x_all[rows]), data.y[rows]).backward()
+        opt.step()
+    return time.perf_counter() - t
+
+
+def exact_steps(cfg: rt.TrainConfig, data: rt.Dataset, steps: int, checkpoint_every: int = 0) -> float:
+    state = rt.init_state(cfg, data)
+    t = time.perf_counter()
+    done = 0
+    while done < steps:
+        n = min(checkpoint_every or steps, steps - done)
+        state = rt.train(cfg, data, state, n)
+        done += n
+        if checkpoint_every:
+            rt.save_checkpoint(state)
+            state.root()
+    return time.perf_counter() - t
+
+
+def gemm_ratio(cfg: rt.TrainConfig, reps: int = 30) -> float:
+    """Forward and backward matmul shapes of one step, float64 ÷ float32."""
+    b = cfg.batch_size
+    shapes = []
+    for i, o in zip(cfg.layers[:-1], cfg.layers[1:]):
+        shapes += [((b, i), (i, o)), ((o, b), (b, i)), ((b, o), (o, i))]
+
+    def run(dtype: torch.dtype) -> float:
+        ms = [(torch.randn(*x, dtype=dtype), torch.randn(*y, dtype=dtype)) for x, y in shapes]
+        for x, y in ms:
+            x @ y
+        t = time.perf_counter()
+        for _ in range(reps):
+            for x, y in ms:
+                x @ y
+        return time.perf_counter() - t
+
+    return run(torch.float64) / run(torch.float32)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=200)
+    args = ap.parse_args()
+    data = synthetic()
+    cfg = rt.TrainConfig(layers=(784, 512, 512, 10), learning_rate=0.01, batch_size=128, steps=args.steps,
+                         checkpoint_interval=100, seed=1, momentum=0.9)
+    rt.validate_config(cfg, data)
+    exact_steps(cfg, data, 5)  # warm up both
+    float32_steps(cfg, data, 5)
+    t_exact = exact_steps(cfg, data, args.steps)
+    t_f32 = float32_steps(cfg, data, args.steps)
+    t_commit = exact_steps(cfg, data, args.steps, checkpoint_every=100)
+    print(f"exact_vs_float32: {t_exact / t_f32:.2f}")
+    print(f"commit_overhead: {t_commit / t_exact:.3f}")
+    print(f"gemm_float64_vs_float32: {gemm_ratio(cfg):.2f}")
+    state = rt.init_state(cfg, data)
+    nbytes = sum(t.numel() * 8 for t in state.tensors.values())
+    t = time.perf_counter()
+    for _ in range(3):
+        state.root()
+    print(f"state_hash_MBps: {3 * nbytes / (time.perf_counter() - t) / 1e6:.0f}")
+    digits = rt.digits_dataset()
+    dcfg = rt.TrainConfig(layers=(64, 64, 10), learning_rate=0.05, batch_size=32, steps=1000, checkpoint_interval=250,
+                          seed=7, momentum=0.9)
+    exact = rt.evaluate(dcfg, digits, rt.train(dcfg, digits, rt.init_state(dcfg, digits), dcfg.steps))
+    print(f"digits_accuracy_exact: {exact:.4f}")
+    print(f"digits_accuracy_float32: {rt.train_float32(dcfg, digits):.4f}")
+
+
+if __name__ == "__main__":
+    main()
