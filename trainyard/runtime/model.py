@@ -17,7 +17,7 @@ Initial weights (He uniform): W_l[i, j] = (splitmix64(splitmix64(seed) + (l+1)·
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,38 +135,61 @@ def forward(state: State, x: torch.Tensor, matmul_path: str = "auto") -> tuple[l
     return acts, zs
 
 
-def _sgd(cfg: TrainConfig, state: State, name: str, grad: torch.Tensor) -> None:
-    v = grad
-    if cfg.momentum_fixed:
-        v = clamp(rshift_round(cfg.momentum_fixed * state.tensors[name + ".momentum"]) + grad, MOMENTUM_CLAMP)
-        state.tensors[name + ".momentum"] = v
-    state.tensors[name] = clamp(state.tensors[name] - div_round(cfg.lr_fixed * v, cfg.batch_size * ONE))
+def step_ops(
+    cfg: TrainConfig, data: Dataset, state: State, matmul_path: str = "auto"
+) -> Iterator[tuple[str, dict[str, torch.Tensor]]]:
+    """One exact training step as a sequence of ops over a dict of live tensors.
+
+    Yields (op name, live tensors) after each op; the live dict starts as the state's parameters and buffers, gains
+    the step's intermediates (batch, activations, gradients) and ends as the next state's tensors. :func:`step`
+    runs this same sequence without looking, so the op-level trace and training cannot drift apart.
+    """
+    live = state.tensors
+    device = state.weight(0).device
+    n = len(state.layers) - 1
+    train_idx = data.train_index
+    rows = train_idx[torch.from_numpy(batch_indices(cfg.seed, state.step, cfg.batch_size, len(train_idx)))]
+    live["a0"] = data.x[rows].to(device)
+    live["y"] = data.y[rows].to(device)
+    yield "batch", live
+    for l in range(n):
+        live[f"z{l}"] = clamp(rshift_round(matmul(live[f"a{l}"], live[f"l{l}.weight"].T, matmul_path, clamped=True))
+                              + live[f"l{l}.bias"])
+        yield f"linear{l}", live
+        if l < n - 1:
+            live[f"a{l + 1}"] = torch.relu(live[f"z{l}"])
+            yield f"relu{l}", live
+    g = softmax(live[f"z{n - 1}"])
+    g[torch.arange(len(live["y"]), device=device), live["y"]] -= ONE
+    live[f"g{n - 1}"] = g
+    yield "softmax_xent_grad", live
+    for l in range(n - 1, -1, -1):
+        live[f"l{l}.weight.grad"] = clamp(rshift_round(matmul(live[f"g{l}"].T, live[f"a{l}"], matmul_path, clamped=True)))
+        yield f"grad_weight{l}", live
+        live[f"l{l}.bias.grad"] = clamp(live[f"g{l}"].sum(dim=0))
+        yield f"grad_bias{l}", live
+        if l > 0:
+            ga = clamp(rshift_round(matmul(live[f"g{l}"], live[f"l{l}.weight"], matmul_path, clamped=True)))
+            live[f"g{l - 1}"] = torch.where(live[f"z{l - 1}"] > 0, ga, torch.zeros_like(ga))
+            yield f"grad_input{l}", live
+    for l in range(n):
+        for name in (f"l{l}.weight", f"l{l}.bias"):
+            v = live.pop(name + ".grad")
+            if cfg.momentum_fixed:
+                v = clamp(rshift_round(cfg.momentum_fixed * live[name + ".momentum"]) + v, MOMENTUM_CLAMP)
+                live[name + ".momentum"] = v
+            live[name] = clamp(live[name] - div_round(cfg.lr_fixed * v, cfg.batch_size * ONE))
+            yield f"sgd_{name}", live
+    for key in [k for k in live if not k.startswith("l")]:
+        del live[key]
+    state.step += 1
+    yield "end", live
 
 
 def step(cfg: TrainConfig, data: Dataset, state: State, matmul_path: str = "auto") -> None:
     """One exact training step, in place; state.step advances by one."""
-    device = state.weight(0).device
-    train_idx = data.train_index
-    pick = batch_indices(cfg.seed, state.step, cfg.batch_size, len(train_idx))
-    rows = train_idx[torch.from_numpy(pick)]
-    x = data.x[rows].to(device)
-    y = data.y[rows].to(device)
-    acts, zs = forward(state, x, matmul_path)
-    g = softmax(zs[-1])
-    g[torch.arange(len(y), device=device), y] -= ONE
-    n = len(state.layers) - 1
-    grads: list[tuple[torch.Tensor, torch.Tensor]] = [None] * n  # type: ignore[list-item]
-    for l in range(n - 1, -1, -1):
-        dw = clamp(rshift_round(matmul(g.T, acts[l], matmul_path, clamped=True)))
-        db = clamp(g.sum(dim=0))
-        grads[l] = (dw, db)
-        if l > 0:
-            g = clamp(rshift_round(matmul(g, state.weight(l), matmul_path, clamped=True)))
-            g = torch.where(zs[l - 1] > 0, g, torch.zeros_like(g))
-    for l, (dw, db) in enumerate(grads):
-        _sgd(cfg, state, f"l{l}.weight", dw)
-        _sgd(cfg, state, f"l{l}.bias", db)
-    state.step += 1
+    for _ in step_ops(cfg, data, state, matmul_path):
+        pass
 
 
 def train(
