@@ -2,8 +2,9 @@
 
 ``python -m bench.runtime [--steps N]`` prints ``name: value`` lines:
 
-- ``exact_vs_float32``: time of N exact steps of an MLP 784-512-512-10, batch 128, on synthetic data ÷ time of
-  the same steps in float32 PyTorch (same model, batches and hyper-parameters);
+- ``exact_vs_float32``: time of exact steps of an MLP 784-512-512-10, batch 128, on synthetic data ÷ time of
+  the same steps in float32 PyTorch (same model, batches and hyper-parameters), median over rounds of 100 steps
+  run alternately (see :func:`interleaved`);
 - ``commit_overhead``: exact training with a checkpoint every 100 steps (serialized, state root computed) ÷ the
   same training without;
 - ``gemm_float64_vs_float32``: the same model's matmuls alone in float64 ÷ float32, the floor of the first ratio
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -29,33 +31,49 @@ def synthetic(n: int = 4096, d: int = 784, classes: int = 10) -> rt.Dataset:
     return rt.Dataset.from_arrays(to_fixed(rng.random((n, d))), rng.integers(0, classes, n))
 
 
-def float32_steps(cfg: rt.TrainConfig, data: rt.Dataset, steps: int) -> float:
-    model = rt.float_module(cfg.layers)
-    model.load_state_dict(rt.export_float_state_dict(rt.init_state(cfg, data)))
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum)
-    x_all = data.x.double().div(ONE).float()
-    idx = data.train_index
-    t = time.perf_counter()
-    for s in range(steps):
-        rows = idx[torch.from_numpy(batch_indices(cfg.seed, s, cfg.batch_size, len(idx)))]
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x_all[rows]), data.y[rows]).backward()
-        opt.step()
-    return time.perf_counter() - t
+class Float32Run:
+    """The same MLP, initial weights, batches and hyper-parameters in ordinary float32 PyTorch."""
+
+    def __init__(self, cfg: rt.TrainConfig, data: rt.Dataset) -> None:
+        self.cfg, self.data, self.step = cfg, data, 0
+        self.model = rt.float_module(cfg.layers)
+        self.model.load_state_dict(rt.export_float_state_dict(rt.init_state(cfg, data)))
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum)
+        self.x = data.x.double().div(ONE).float()
+        self.idx = data.train_index
+
+    def run(self, steps: int) -> float:
+        t = time.perf_counter()
+        for _ in range(steps):
+            rows = self.idx[torch.from_numpy(batch_indices(self.cfg.seed, self.step, self.cfg.batch_size, len(self.idx)))]
+            self.opt.zero_grad()
+            torch.nn.functional.cross_entropy(self.model(self.x[rows]), self.data.y[rows]).backward()
+            self.opt.step()
+            self.step += 1
+        return time.perf_counter() - t
 
 
-def exact_steps(cfg: rt.TrainConfig, data: rt.Dataset, steps: int, checkpoint_every: int = 0) -> float:
+def interleaved(cfg: rt.TrainConfig, data: rt.Dataset, rounds: int, block: int = 100) -> tuple[float, float]:
+    """(exact ÷ float32, (exact + checkpoints) ÷ exact), from rounds of ``block`` steps run alternately, so that load
+    from other processes on the machine falls on both sides of each ratio: the median of the per-round ratios. The
+    checkpoint (serialization + state root, every ``block`` steps) is timed on its own at the end of each round."""
     state = rt.init_state(cfg, data)
-    t = time.perf_counter()
-    done = 0
-    while done < steps:
-        n = min(checkpoint_every or steps, steps - done)
-        state = rt.train(cfg, data, state, n)
-        done += n
-        if checkpoint_every:
-            rt.save_checkpoint(state)
-            state.root()
-    return time.perf_counter() - t
+    f32 = Float32Run(cfg, data)
+    state = rt.train(cfg, data, state, 3)  # warm up both
+    f32.run(3)
+    speed, commit = [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        state = rt.train(cfg, data, state, block)
+        t_exact = time.perf_counter() - t
+        t_f32 = f32.run(block)
+        t = time.perf_counter()
+        rt.save_checkpoint(state)
+        state.root()
+        t_ckpt = time.perf_counter() - t
+        speed.append(t_exact / t_f32)
+        commit.append((t_exact + t_ckpt) / t_exact)
+    return statistics.median(speed), statistics.median(commit)
 
 
 def gemm_ratio(cfg: rt.TrainConfig, reps: int = 30) -> float:
@@ -80,19 +98,15 @@ def gemm_ratio(cfg: rt.TrainConfig, reps: int = 30) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=500)
     args = ap.parse_args()
     data = synthetic()
     cfg = rt.TrainConfig(layers=(784, 512, 512, 10), learning_rate=0.01, batch_size=128, steps=args.steps,
                          checkpoint_interval=100, seed=1, momentum=0.9)
     rt.validate_config(cfg, data)
-    exact_steps(cfg, data, 5)  # warm up both
-    float32_steps(cfg, data, 5)
-    t_exact = exact_steps(cfg, data, args.steps)
-    t_f32 = float32_steps(cfg, data, args.steps)
-    t_commit = exact_steps(cfg, data, args.steps, checkpoint_every=100)
-    print(f"exact_vs_float32: {t_exact / t_f32:.2f}")
-    print(f"commit_overhead: {t_commit / t_exact:.3f}")
+    ratio, overhead = interleaved(cfg, data, max(1, args.steps // 100))
+    print(f"exact_vs_float32: {ratio:.2f}")
+    print(f"commit_overhead: {overhead:.3f}")
     print(f"gemm_float64_vs_float32: {gemm_ratio(cfg):.2f}")
     state = rt.init_state(cfg, data)
     nbytes = sum(t.numel() * 8 for t in state.tensors.values())
