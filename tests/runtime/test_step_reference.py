@@ -146,3 +146,12 @@ def test_matmul_overflow_is_raised_never_silent(amax, bmax, k):
                 matmul(a, b, path)
         else:
             assert matmul(a, b, path).item() == amax * bmax * k
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-(2**46), 2**46), min_size=1, max_size=30), st.integers(0, 24), st.booleans())
+def test_div_round_power_of_two_shortcut_equals_the_rule(xs, k, odd):
+    from trainyard.runtime.fixed import div_round
+
+    d = (1 << k) + (3 if odd else 0)
+    assert div_round(torch.tensor(xs), d).tolist() == [(x + d // 2) // d for x in xs]
