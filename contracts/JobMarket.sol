@@ -172,9 +172,8 @@ contract JobMarket is IJobMarket, Ownable {
 
     /// @inheritdoc IJobMarket
     function commitTrace(uint256 jobId, uint32 leafCount, bytes32 traceRoot, string calldata checkpointCID) external {
-        Job storage j = _settledTraining(jobId);
+        Job storage j = _trainingJob(jobId);
         if (msg.sender != _winner(jobId, j)) revert JobMarketNotWinner(jobId, msg.sender);
-        if (j.resultOffset != 0) revert JobMarketInvalidState(jobId, state(jobId));
         if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
         if (leafCount <= j.leafCount || leafCount > j.numWindows) {
             revert JobMarketBadLeafCount(jobId, leafCount, j.leafCount, j.numWindows);
@@ -186,7 +185,7 @@ contract JobMarket is IJobMarket, Ownable {
 
     /// @inheritdoc IJobMarket
     function submitResult(uint256 jobId, string calldata modelCID) external {
-        Job storage j = _expectState(jobId, JobState.Training);
+        Job storage j = _trainingJob(jobId);
         if (msg.sender != _winner(jobId, j)) revert JobMarketNotWinner(jobId, msg.sender);
         if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
         if (j.leafCount != j.numWindows) revert JobMarketTraceIncomplete(jobId, j.leafCount, j.numWindows);
@@ -331,6 +330,17 @@ contract JobMarket is IJobMarket, Ownable {
         j = _job(jobId);
         JobState s = state(jobId);
         if (s != expected) revert JobMarketInvalidState(jobId, s);
+    }
+
+    /// @dev A job whose winner may still commit and submit: training (settled on the way if nobody has yet), or
+    /// disputed before any result, so that an open dispute cannot run an honest solver past its deadline.
+    function _trainingJob(uint256 jobId) private returns (Job storage j) {
+        j = _job(jobId);
+        if (state(jobId) == JobState.AwaitingSettlement) _settle(jobId, j);
+        JobState s = state(jobId);
+        if (s != JobState.Training && !(s == JobState.Disputed && j.resultOffset == 0)) {
+            revert JobMarketInvalidState(jobId, s);
+        }
     }
 
     /// @dev The job after its auction, settling it first if nobody has yet; reverts unless it is training.

@@ -187,7 +187,8 @@ interface IJobMarket {
     /// @param jobId The job.
     function settleAuction(uint256 jobId) external;
 
-    /// @notice The winner commits the Merkle root over its first `leafCount` checkpoint leaves.
+    /// @notice The winner commits the Merkle root over its first `leafCount` checkpoint leaves (also while a dispute
+    /// is open, until the result is submitted).
     /// @param jobId The job.
     /// @param leafCount How many leaves the root covers (strictly increasing, at most the number of windows).
     /// @param traceRoot The root.

@@ -12,6 +12,7 @@ finalizations, training timeouts, disputes and claims, with the clock moved at r
 
 import brownie
 from brownie import web3
+from web3.exceptions import ContractCustomError, ContractLogicError
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -35,16 +36,79 @@ def _bal(addr):
     return web3.eth.get_balance(str(addr))
 
 
+class Reverted(Exception):
+    """A transaction the contract refused."""
+
+
+class _Sent:
+    """What the rules need of a mined transaction: its gas cost."""
+
+    def __init__(self, gas_used, gas_price):
+        self.gas_used, self.gas_price = gas_used, gas_price
+
+
+class _Web3Contract:
+    """brownie's calling style (`c.fn(*args, {"from": a, "value": v})`) over plain web3.py.
+
+    brownie 1.22's confirmation loop can report a transaction that Anvil mined as "dropped" (it reads the sender's
+    nonce before the receipt is served), which made this long test flaky; web3.py sends and waits for the receipt
+    without that race. A revert raises :class:`Reverted`.
+    """
+
+    def __init__(self, contract):
+        self._c = contract
+
+    def __str__(self):
+        return self._c.address
+
+    def __getattr__(self, name):
+        fn = getattr(self._c.functions, name)
+
+        def invoke(*args):
+            if args and isinstance(args[-1], dict):
+                opts, args = args[-1], [str(a) if hasattr(a, "address") else a for a in args[:-1]]
+                try:
+                    tx_hash = fn(*args).transact({"from": str(opts["from"]), "value": opts.get("value", 0)})
+                except (ContractLogicError, ContractCustomError) as exc:
+                    raise Reverted(str(exc)) from None
+                except ValueError as exc:  # brownie's web3 reports node errors as ValueError
+                    if "revert" not in str(exc):
+                        raise
+                    raise Reverted(str(exc)) from None
+                receipt = web3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+                if receipt["status"] != 1:
+                    raise Reverted(name)
+                return _Sent(receipt["gasUsed"], receipt["effectiveGasPrice"])
+            args = [str(a) if hasattr(a, "address") else a for a in args]
+            out = fn(*args).call()
+            outputs = fn(*args).abi["outputs"]
+            if len(outputs) == 1 and outputs[0]["type"] == "tuple":
+                return {c["name"]: v for c, v in zip(outputs[0]["components"], out)}
+            return out
+
+        return invoke
+
+
+def _deploy(container, *args, sender):
+    factory = web3.eth.contract(abi=container.abi, bytecode=container.bytecode)
+    receipt = web3.eth.wait_for_transaction_receipt(factory.constructor(*args).transact({"from": str(sender)}))
+    return _Web3Contract(web3.eth.contract(address=receipt["contractAddress"], abi=container.abi))
+
+
 class Money(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.chain = brownie.chain
-        self.chain.snapshot()
 
     @initialize(rounds=st.lists(st.tuples(actor, prices, st.integers(min_value=0, max_value=6), stages),
                                 min_size=1, max_size=3))
     def setup(self, rounds):
-        # fixtures are injected as class attributes by the test function below
+        # fresh contracts for every example (the contract classes and accounts are set on the class by the test)
+        owner = self.owner
+        self.staking = _deploy(self.Staking, 7 * 24 * 3600, sender=owner)
+        self.market = _deploy(self.JobMarket, str(self.staking), REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, sender=owner)
+        self.staking.setAuthorized(self.market, True, {"from": owner})
+        self.market.setDisputeGame(self.game, {"from": owner})
         self.free = {a: 0 for a in self.people}
         self.locked = {a: 0 for a in self.people}
         self.unbonding = {a: 0 for a in self.people}
@@ -58,9 +122,6 @@ class Money(RuleBasedStateMachine):
         for who, prices, skip, stage in rounds:
             self.round(who, prices, skip, stage)
 
-    def teardown(self):
-        self.chain.revert()
-
     # -- helpers --------------------------------------------------------------------------------------------
     def _pick(self, i):
         return self.jobs[i % len(self.jobs)] if self.jobs else None
@@ -68,7 +129,7 @@ class Money(RuleBasedStateMachine):
     def _try(self, fn, *args):
         try:
             return fn(*args)
-        except brownie.exceptions.VirtualMachineError:
+        except Reverted:
             return None
 
     def _state(self, idx):
@@ -208,7 +269,7 @@ class Money(RuleBasedStateMachine):
         was_settled = j["settled"]
         winner_guess = j["bids"][j["winner"]]["bidder"] if j["winner"] is not None else None
         sender = winner_guess or self.market.job(idx + 1)["winner"]
-        if sender == "0x" + "00" * 20:
+        if int(str(sender), 16) == 0:
             sender = j["bids"][0]["bidder"]
         if self._try(self.market.commitTrace, idx + 1, j["leaves"] + 1, b"\x07" * 32, "c", {"from": sender}) is not None:
             if not was_settled:
@@ -364,11 +425,12 @@ class Money(RuleBasedStateMachine):
             assert self.market.credits(a) == self.m_credit[a]
 
 
-def test_money_is_conserved(staking, market, accounts, game):
-    Money.staking, Money.market = staking, market
+def test_money_is_conserved(Staking, JobMarket, accounts, game):
+    Money.Staking, Money.JobMarket = Staking, JobMarket
+    Money.owner = accounts[0]
     Money.people = list(accounts[1:6])
     Money.game = game
-    Money.TestCase.settings = settings(max_examples=50, stateful_step_count=25, deadline=None)
+    Money.TestCase.settings = settings(max_examples=50, stateful_step_count=25, deadline=None, database=None, derandomize=True)
     brownie.chain.mine()
     from hypothesis.stateful import run_state_machine_as_test
 

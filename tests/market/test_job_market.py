@@ -327,6 +327,21 @@ def test_open_dispute_needs_a_committed_trace(rnd, market, game, solvers):
     assert market.state(1) == DISPUTED
 
 
+def test_solver_keeps_training_and_submits_while_a_dispute_is_open(rnd, market, game, solvers):
+    rnd.auction([ETH // 5])
+    market.commitTrace(1, 1, b"\x01" * 32, "c", {"from": solvers[0]})
+    market.openDispute(1, {"from": game})
+    assert market.state(1) == DISPUTED
+    for k in range(2, 5):
+        market.commitTrace(1, k, bytes([k]) * 32, "c", {"from": solvers[0]})
+    market.submitResult(1, "m", {"from": solvers[0]})
+    assert market.state(1) == DISPUTED  # the result is in; the dispute still blocks payment
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, DISPUTED)):
+        market.commitTrace(1, 4, b"\x09" * 32, "c", {"from": solvers[0]})
+    market.resolveDispute(1, False, solvers[3], {"from": game})
+    assert market.state(1) == CHALLENGE
+
+
 def test_open_dispute_blocks_finalize_until_resolved_for_solver(rnd, market, game, solvers, submitter):
     rnd.auction([ETH // 5])
     rnd.train(solvers[0])
