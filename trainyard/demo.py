@@ -146,10 +146,7 @@ def _cfg(store: LocalStore, spec_cid: str):  # type: ignore[no-untyped-def]
     from trainyard import runtime as rt
 
     d = json.loads(store.get(spec_cid))
-    t = d["training"]
-    return rt.TrainConfig(layers=tuple(d["model"]["layers"]), learning_rate=t["learning_rate"], batch_size=t["batch_size"],
-                          steps=t["steps"], checkpoint_interval=t["checkpoint_interval"], seed=t["seed"],
-                          momentum=t.get("momentum", 0.0))
+    return rt.TrainConfig.from_spec(d["model"]["layers"], d["training"])
 
 
 def report(r: DemoResult) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from trainyard import runtime as rt
@@ -27,9 +27,7 @@ def dataset_bytes(spec: JobSpec) -> bytes:
         raise SpecError(f"model.layers: the first width must be the dataset's {data.n_features} features, got {spec.layers[0]}")
     if data.n_classes > spec.layers[-1]:
         raise SpecError(f"model.layers: the last width must be at least the dataset's {data.n_classes} classes, got {spec.layers[-1]}")
-    t = spec.training
-    cfg = rt.TrainConfig(layers=spec.layers, learning_rate=t.learning_rate, batch_size=t.batch_size, steps=t.steps,
-                         checkpoint_interval=t.checkpoint_interval, seed=t.seed, momentum=t.momentum)
+    cfg = rt.TrainConfig.from_spec(spec.layers, asdict(spec.training))
     try:
         rt.validate_config(cfg, data)
     except ValueError as exc:

@@ -17,8 +17,9 @@ Initial weights (He uniform): W_l[i, j] = (splitmix64(splitmix64(seed) + (l+1)·
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,6 +55,16 @@ class TrainConfig:
     checkpoint_interval: int
     seed: int
     momentum: float = 0.0
+
+    @classmethod
+    def from_spec(cls, layers: Sequence[int], training: Mapping[str, Any]) -> TrainConfig:
+        """From a spec's model widths and its `training` section (the stored document's, or asdict of the spec's)."""
+        return cls(
+            layers=tuple(int(w) for w in layers), learning_rate=float(training["learning_rate"]),
+            batch_size=int(training["batch_size"]), steps=int(training["steps"]),
+            checkpoint_interval=int(training["checkpoint_interval"]), seed=int(training["seed"]),
+            momentum=float(training.get("momentum", 0.0)),
+        )
 
     @property
     def lr_fixed(self) -> int:

@@ -39,12 +39,7 @@ def load_job(store: ContentStore, view: JobView) -> tuple[dict[str, Any], Any, A
     if spec_hash(raw) != view.spec_hash:
         raise TrainyardError(f"job {view.job_id}: the spec at {view.spec_cid} does not match the spec hash on chain")
     doc = parse_document(raw)
-    t = doc["training"]
-    cfg = rt.TrainConfig(
-        layers=tuple(doc["model"]["layers"]), learning_rate=float(t["learning_rate"]), batch_size=int(t["batch_size"]),
-        steps=int(t["steps"]), checkpoint_interval=int(t["checkpoint_interval"]), seed=int(t["seed"]),
-        momentum=float(t.get("momentum", 0.0)),
-    )
+    cfg = rt.TrainConfig.from_spec(doc["model"]["layers"], doc["training"])
     data = rt.Dataset.from_npz_bytes(store.get(doc["dataset"]["cid"]))
     rt.validate_config(cfg, data)
     if cfg.steps // cfg.checkpoint_interval != view.num_windows:
