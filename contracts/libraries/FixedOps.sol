@@ -43,6 +43,43 @@ library FixedOps {
         return clamp(rshiftRound(acc, 16) + bias, CLAMP);
     }
 
+    /// @notice Σ x[t]·y[t] (exact in int256 for the runtime's clamped operands).
+    function dot(int256[] memory x, int256[] memory y) internal pure returns (int256 acc) {
+        for (uint256 t = 0; t < x.length; ++t) {
+            acc += x[t] * y[t];
+        }
+    }
+
+    /// @notice One output of `grad_weight`: clamp(rshiftRound(Σ_b g[b]·a[b])) over a column of g and one of a.
+    function gradWeightOut(int256[] memory gCol, int256[] memory aCol) internal pure returns (int256) {
+        return clamp(rshiftRound(dot(gCol, aCol), 16), CLAMP);
+    }
+
+    /// @notice One output of `grad_bias`: clamp(Σ_b g[b]) over a column of g.
+    function gradBiasOut(int256[] memory gCol) internal pure returns (int256 acc) {
+        for (uint256 b = 0; b < gCol.length; ++b) {
+            acc += gCol[b];
+        }
+        return clamp(acc, CLAMP);
+    }
+
+    /// @notice One output of `grad_input`: clamp(rshiftRound(Σ_o g[o]·W[o])) where the layer's input z > 0, else 0.
+    function gradInputOut(int256[] memory gRow, int256[] memory wCol, int256 zPrev) internal pure returns (int256) {
+        if (zPrev <= 0) return 0;
+        return clamp(rshiftRound(dot(gRow, wCol), 16), CLAMP);
+    }
+
+    /// @notice One parameter's `sgd` update: v = clamp(rshiftRound(μ·v) + grad, 2^24) if μ > 0 (else v = grad),
+    /// w = clamp(w − divRound(lr·v, B·ONE)).
+    function sgdOut(int256 w, int256 grad, int256 v, int256 lr, int256 mu, int256 batchSize)
+        internal
+        pure
+        returns (int256 wNext, int256 vNext)
+    {
+        vNext = mu == 0 ? grad : clamp(rshiftRound(mu * v, 16) + grad, 1 << 24);
+        wNext = clamp(w - divRound(lr * vNext, batchSize * ONE), CLAMP);
+    }
+
     /// @notice 2^(f/ONE)·ONE for 0 <= f < ONE: Horner's rule on round(ln2^k/k!·2^16), k = 1..5.
     function exp2Frac(int256 f) internal pure returns (int256) {
         int256 acc = 87;

@@ -44,4 +44,28 @@ contract FixedOpsHarness {
         out = new uint64[](batchSize);
         for (uint64 k = 0; k < batchSize; ++k) out[k] = FixedOps.batchIndex(seed, step, batchSize, k, n);
     }
+
+    /// @notice gradWeightOut.
+    function gradWeightOut(int256[] calldata g, int256[] calldata a) external pure returns (int256) {
+        return FixedOps.gradWeightOut(g, a);
+    }
+
+    /// @notice gradBiasOut.
+    function gradBiasOut(int256[] calldata g) external pure returns (int256) {
+        return FixedOps.gradBiasOut(g);
+    }
+
+    /// @notice gradInputOut.
+    function gradInputOut(int256[] calldata g, int256[] calldata w, int256 z) external pure returns (int256) {
+        return FixedOps.gradInputOut(g, w, z);
+    }
+
+    /// @notice sgdOut.
+    function sgdOut(int256 w, int256 grad, int256 v, int256 lr, int256 mu, int256 batchSize)
+        external
+        pure
+        returns (int256, int256)
+    {
+        return FixedOps.sgdOut(w, grad, v, lr, mu, batchSize);
+    }
 }
