@@ -8,8 +8,7 @@ The agents need only this (never brownie) at run time. Artifacts are the JSON fi
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -220,11 +219,3 @@ class Chain:
     def events(self, contract: str, event: str, from_block: int = 0, **filters: Any) -> list[Any]:
         ev = getattr(self.contract(contract).events, event)
         return list(ev.get_logs(from_block=from_block, argument_filters=filters or None))
-
-    def wait_until(self, predicate: Callable[[], bool], timeout: float, poll: float = 0.5) -> bool:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if predicate():
-                return True
-            time.sleep(poll)
-        return False

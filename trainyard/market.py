@@ -93,12 +93,6 @@ class Market:
             credits=credits,
         )
 
-    def market_credit(self, who: str) -> int:
-        return int(self.chain.call(self.market.functions.credits(to_checksum_address(who))))
-
-    def staking_credit(self, who: str) -> int:
-        return int(self.chain.call(self.staking.functions.credits(to_checksum_address(who))))
-
     # -- submitter ------------------------------------------------------------------------------------------
     def post_job(self, spec_hash: bytes, spec_cid: str, num_windows: int, m: MarketSpec) -> int:
         params = (m.stake_per_bid, num_windows, m.bid_period, m.reveal_period, m.train_period, m.challenge_period)
