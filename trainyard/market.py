@@ -43,6 +43,7 @@ class Market:
         self.chain = chain
         self.market = chain.contract("JobMarket")
         self.staking = chain.contract("Staking")
+        self._spec_cids: dict[int, str] = {}  # a job's spec CID never changes: one log query per job
 
     # -- reads ----------------------------------------------------------------------------------------------
     def job_count(self) -> int:
@@ -52,13 +53,12 @@ class Market:
         fn = self.market.functions.job(job_id)
         j = _named(fn.abi, self.chain.call(fn))
         state = JobState(int(self.chain.call(self.market.functions.state(job_id))))
-        posted = self._posted(job_id)
         return JobView(
             job_id=job_id,
             state=state,
             submitter=str(j["submitter"]),
             spec_hash=bytes(j["specHash"]),
-            spec_cid=posted["specCID"] if posted else "",
+            spec_cid=self._spec_cid(job_id),
             max_price=int(j["maxPrice"]),
             stake_per_bid=int(j["stakePerBid"]),
             num_windows=int(j["numWindows"]),
@@ -76,9 +76,13 @@ class Market:
             open_disputes=int(j["openDisputes"]),
         )
 
-    def _posted(self, job_id: int) -> dict[str, Any] | None:
-        logs = self.chain.events("JobMarket", "JobPosted", jobId=job_id)
-        return dict(logs[0]["args"]) if logs else None
+    def _spec_cid(self, job_id: int) -> str:
+        if job_id not in self._spec_cids:
+            logs = self.chain.events("JobMarket", "JobPosted", jobId=job_id)
+            if not logs:
+                return ""
+            self._spec_cids[job_id] = str(logs[0]["args"]["specCID"])
+        return self._spec_cids[job_id]
 
     def stake_info(self, who: str | None = None) -> StakeInfo:
         a = to_checksum_address(who or self.chain.address)

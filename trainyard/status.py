@@ -58,7 +58,8 @@ def why_waiting(job: JobView, now: int, revealed: int, solvers_with_stake: int) 
 
 def _solvers_with_stake(market: Market, amount: int) -> int:
     accounts = {e["args"]["account"] for e in market.chain.events("Staking", "Deposited")}
-    return sum(1 for a in accounts if market.stake_info(a).free >= amount)
+    free = market.staking.functions.freeStake
+    return sum(1 for a in accounts if int(market.chain.call(free(a))) >= amount)
 
 
 def _revealed(market: Market, job_id: int) -> int:
