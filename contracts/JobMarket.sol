@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
+import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
 
 /// @title JobMarket
 /// @notice See {IJobMarket}.
@@ -27,6 +28,10 @@ contract JobMarket is IJobMarket, Ownable {
 
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => mapping(uint256 index => Bid)) private _bids;
+    /// @dev Roots of the perfect subtrees of each job's trace, one per set bit of its leaf count (below 2^24).
+    mapping(uint256 jobId => bytes32[24]) private _frontier;
+    /// @dev sha256 of the newest leaf's checkpoint CID: the result must be that checkpoint.
+    mapping(uint256 jobId => bytes32) private _lastCheckpoint;
 
     modifier onlyDisputeGame() {
         if (msg.sender != disputeGame) revert JobMarketNotDisputeGame(msg.sender);
@@ -171,16 +176,38 @@ contract JobMarket is IJobMarket, Ownable {
     // ------------------------------------------------------------------------------------------------ solver
 
     /// @inheritdoc IJobMarket
-    function commitTrace(uint256 jobId, uint32 leafCount, bytes32 traceRoot, string calldata checkpointCID) external {
+    function commitTrace(uint256 jobId, bytes32 stateRoot, string calldata checkpointCID) external {
         Job storage j = _trainingJob(jobId);
         if (msg.sender != _winner(jobId, j)) revert JobMarketNotWinner(jobId, msg.sender);
         if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
-        if (leafCount <= j.leafCount || leafCount > j.numWindows) {
-            revert JobMarketBadLeafCount(jobId, leafCount, j.leafCount, j.numWindows);
+        uint256 w = j.leafCount;
+        if (w >= j.numWindows) revert JobMarketTraceComplete(jobId, j.numWindows);
+        bytes32 cidHash = sha256(bytes(checkpointCID));
+        bytes32 root = _append(jobId, w, stateRoot, cidHash);
+        _lastCheckpoint[jobId] = cidHash;
+        j.leafCount = uint24(w + 1); // <= numWindows < 2^24
+        j.traceRoot = root;
+        emit TraceCommitted(jobId, w, stateRoot, root, checkpointCID);
+    }
+
+    /// @dev Append leaf `w` to the job's frontier (a binary counter of perfect subtrees) and return the RFC 9162
+    /// root of the w + 1 leaves: node(P_a, node(P_b, ...)) over the subtrees of the set bits, largest first.
+    function _append(uint256 jobId, uint256 w, bytes32 stateRoot, bytes32 cidHash) private returns (bytes32 root) {
+        bytes32[24] storage f = _frontier[jobId];
+        bytes32 h = TrainyardMerkle.leafHash(abi.encodePacked(uint64(w), stateRoot, cidHash));
+        uint256 level = 0;
+        for (uint256 n = w; n & 1 == 1; n >>= 1) {
+            h = TrainyardMerkle.nodeHash(f[level], h);
+            ++level;
         }
-        j.leafCount = uint24(leafCount); // <= numWindows < 2^24
-        j.traceRoot = traceRoot;
-        emit TraceCommitted(jobId, leafCount, traceRoot, checkpointCID);
+        f[level] = h;
+        uint256 count = w + 1;
+        bool first = true;
+        for (uint256 l = 0; count >> l != 0; ++l) {
+            if ((count >> l) & 1 == 0) continue;
+            root = first ? f[l] : TrainyardMerkle.nodeHash(f[l], root);
+            first = false;
+        }
     }
 
     /// @inheritdoc IJobMarket
@@ -189,6 +216,7 @@ contract JobMarket is IJobMarket, Ownable {
         if (msg.sender != _winner(jobId, j)) revert JobMarketNotWinner(jobId, msg.sender);
         if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
         if (j.leafCount != j.numWindows) revert JobMarketTraceIncomplete(jobId, j.leafCount, j.numWindows);
+        if (sha256(bytes(modelCID)) != _lastCheckpoint[jobId]) revert JobMarketModelNotInTrace(jobId, modelCID);
         // revealDeadline <= now <= trainDeadline = revealDeadline + a uint32 period: the offset fits in uint32
         j.resultOffset = uint32(block.timestamp - j.revealDeadline + 1);
         emit ResultSubmitted(jobId, modelCID, j.traceRoot);

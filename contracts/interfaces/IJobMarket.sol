@@ -117,8 +117,10 @@ interface IJobMarket {
     error JobMarketNotBidder(uint256 jobId, uint256 index, address caller);
     error JobMarketAlreadyRevealed(uint256 jobId, address bidder);
     error JobMarketCommitmentMismatch(uint256 jobId, address bidder);
-    error JobMarketBadLeafCount(uint256 jobId, uint256 leafCount, uint256 current, uint256 numWindows);
+    error JobMarketTraceComplete(uint256 jobId, uint256 numWindows);
     error JobMarketTraceIncomplete(uint256 jobId, uint256 leafCount, uint256 numWindows);
+    /// @notice The model is not the trace's last checkpoint.
+    error JobMarketModelNotInTrace(uint256 jobId, string modelCID);
     error JobMarketDeadlinePassed(uint256 jobId, uint40 deadline);
     error JobMarketDeadlineNotReached(uint256 jobId, uint40 deadline);
     error JobMarketNotDisputeGame(address caller);
@@ -141,7 +143,10 @@ interface IJobMarket {
     event BidRevealed(uint256 indexed jobId, address indexed bidder, uint256 price, bool valid);
     event BidPenalized(uint256 indexed jobId, address indexed bidder, uint256 penalty);
     event AuctionSettled(uint256 indexed jobId, address indexed winner, uint256 price, uint256 refund);
-    event TraceCommitted(uint256 indexed jobId, uint32 leafCount, bytes32 traceRoot, string checkpointCID);
+    /// @dev Leaf `window` of the trace is uint64_be(window) || stateRoot || sha256(checkpointCID).
+    event TraceCommitted(
+        uint256 indexed jobId, uint256 window, bytes32 stateRoot, bytes32 traceRoot, string checkpointCID
+    );
     event ResultSubmitted(uint256 indexed jobId, string modelCID, bytes32 traceRoot);
     event JobFinalized(uint256 indexed jobId, address indexed solver, uint256 payment);
     event TrainingTimedOut(uint256 indexed jobId, address indexed solver, uint256 slashed);
@@ -187,13 +192,14 @@ interface IJobMarket {
     /// @param jobId The job.
     function settleAuction(uint256 jobId) external;
 
-    /// @notice The winner commits the Merkle root over its first `leafCount` checkpoint leaves (also while a dispute
-    /// is open, until the result is submitted).
+    /// @notice The winner appends the next window's leaf to its checkpoint trace (also while a dispute is open,
+    /// until the result is submitted): leaf w = uint64_be(w) || stateRoot || sha256(checkpointCID). The market
+    /// keeps the RFC 9162 frontier of the leaves and stores the trace root, so every leaf is public (in the
+    /// events) and earlier leaves never change.
     /// @param jobId The job.
-    /// @param leafCount How many leaves the root covers (strictly increasing, at most the number of windows).
-    /// @param traceRoot The root.
-    /// @param checkpointCID Where the newest checkpoint can be fetched (only emitted).
-    function commitTrace(uint256 jobId, uint32 leafCount, bytes32 traceRoot, string calldata checkpointCID) external;
+    /// @param stateRoot The state root after the window's last step.
+    /// @param checkpointCID Where that checkpoint can be fetched.
+    function commitTrace(uint256 jobId, bytes32 stateRoot, string calldata checkpointCID) external;
 
     /// @notice The winner submits the model once the trace is complete, before the training deadline; the
     /// challenge period starts.

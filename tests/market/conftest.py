@@ -108,8 +108,8 @@ class Round:
 
     def train(self, winner, windows=4):
         for k in range(1, windows + 1):
-            self.market.commitTrace(self.job_id, k, bytes([k]) * 32, "bafkckpt", {"from": winner})
-        return self.market.submitResult(self.job_id, "bafkmodel", {"from": winner})
+            self.market.commitTrace(self.job_id, bytes([k]) * 32, "bafkckpt", {"from": winner})
+        return self.market.submitResult(self.job_id, "bafkckpt", {"from": winner})
 
 
 @pytest.fixture

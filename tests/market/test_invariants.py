@@ -271,7 +271,7 @@ class Money(RuleBasedStateMachine):
         sender = winner_guess or self.market.job(idx + 1)["winner"]
         if int(str(sender), 16) == 0:
             sender = j["bids"][0]["bidder"]
-        if self._try(self.market.commitTrace, idx + 1, j["leaves"] + 1, b"\x07" * 32, "c", {"from": sender}) is not None:
+        if self._try(self.market.commitTrace, idx + 1, b"\x07" * 32, "c", {"from": sender}) is not None:
             if not was_settled:
                 self._settle_model(j)
             j["leaves"] += 1
@@ -282,7 +282,7 @@ class Money(RuleBasedStateMachine):
         if j is None or j["winner"] is None:
             return
         idx = j["id"] - 1
-        if self._try(self.market.submitResult, idx + 1, "m", {"from": j["bids"][j["winner"]]["bidder"]}) is not None:
+        if self._try(self.market.submitResult, idx + 1, "c", {"from": j["bids"][j["winner"]]["bidder"]}) is not None:
             j["result"] = True
 
     @rule(i=job_pick, who=actor)
