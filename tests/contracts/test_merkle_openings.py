@@ -1,7 +1,6 @@
 """TrainyardMerkle on Anvil against the Python module: random trees (hypothesis), and the two-level opening the
-one-step proof reveals (a tensor chunk under its commitment, the commitment under a machine-state root)."""
-
-import hashlib
+one-step proof reveals (a tensor chunk under its commitment, the commitment in its slot of a machine-state
+root)."""
 
 import pytest
 from hypothesis import given, settings
@@ -10,8 +9,7 @@ from hypothesis import strategies as st
 from trainyard import merkle
 from trainyard import runtime as rt
 from trainyard.runtime import commit
-from trainyard.runtime.model import step_ops
-from trainyard.runtime.optrace import open_chunk, open_tensor, trace_step
+from trainyard.runtime.optrace import machine_tensors, open_chunk, open_slot, trace_step
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +38,16 @@ def test_op_trace_chunk_opening_verifies_on_chain(harness):
                          seed=5, momentum=0.9)
     state = rt.init_state(cfg, data)
     records, _ = trace_step(cfg, data, state)
-    # replay to the op after the first linear layer and open chunk 1 of z0 (the layer's output)
-    work = rt.State(state.step, state.layers, {k: v.clone() for k, v in state.tensors.items()})
-    for op, live in step_ops(cfg, data, work):
-        if op == "linear0":
-            break
+    # the machine state after the first linear layer: open chunk 1 of z0 (the layer's output) and z0's slot
     rec = next(r for r in records if r.op == "linear0")
+    _, live = machine_tensors(cfg, data, state, rec.index)
     z = live["z0"]
     leaf, proof, size = open_chunk(z, 1)
     c = commit.tensor_commitment(z)
-    assert c == rec.commitments["z0"]
+    slot = commit.slot_of("z0", 2)
+    assert c == rec.values[slot]
     assert harness.verify(leaf, 2, size, proof, c)
-    tleaf, tproof, tsize = open_tensor(work.step, live, "z0")
-    assert tleaf[-32:] == c and tleaf[8:40] == hashlib.sha256(b"z0").digest()
-    idx = sorted(live).index("z0") + 1
-    assert harness.verify(tleaf, idx, tsize, tproof, rec.root)
-    assert not harness.verify(tleaf, idx, tsize, tproof, records[0].root)  # not under the pre-op root
+    tleaf, tproof, tsize = open_slot(rec.values, slot)
+    assert tleaf == merkle.indexed(slot, c)
+    assert harness.verify(tleaf, slot, tsize, tproof, rec.root)
+    assert not harness.verify(tleaf, slot, tsize, tproof, records[0].root)  # not under the pre-op root

@@ -25,7 +25,7 @@ def _trace(cfg, data, **kw):
     leaves = []
     for w in range(cfg.steps // cfg.checkpoint_interval):
         state = rt.train(cfg, data, state, cfg.checkpoint_interval, **kw)
-        leaves.append(rt.trace_leaf(w, state.step, state.root(), f"cid-{w}"))
+        leaves.append(rt.trace_leaf(w, state.root(), f"cid-{w}"))
     return rt.trace_root(leaves), state
 
 

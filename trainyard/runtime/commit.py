@@ -1,27 +1,36 @@
-"""Commitments: tensors, states, checkpoints and traces, all as Merkle roots (:mod:`trainyard.merkle`).
+"""Commitments: tensors, machine states, checkpoints and traces, all as Merkle roots (:mod:`trainyard.merkle`).
+
+The exact layouts are those of docs/disputes.md (what the dispute game reads on chain):
 
 - **Tensor**: leaf 0 is the header ``b"TYT1" || uint8 ndim || uint32_le shape[...]``; leaves 1.. are chunks of
   ``CHUNK`` = 64 int64 values (512 bytes, little-endian, row-major; the last chunk may be shorter). Every leaf is
   index-bound. The commitment is the root.
-- **State root**: leaf 0 is ``b"step" || uint64_be step``; then one leaf per tensor, in name order:
-  ``sha256(name) || tensor commitment``.
+- **Machine state** of a model of L layers: ``S = 9L + 3`` fixed *slots* (:func:`slot_names`), each a 32-byte value:
+  slot 0 the step (big-endian uint256), then per layer the weight, bias and their momentum buffers, then the
+  batch, labels and per layer z, a, g and the two gradients. A present tensor's value is its commitment, an empty
+  slot is 32 zero bytes. The root is over the leaves ``uint64_be(i) || value_i``.
+- **State root**: the machine root of a state (parameters and momentum only, every intermediate slot empty).
 - **Checkpoint**: ``b"TYCK1" || uint32_le len(header) || header JSON || tensors`` (int64 little-endian, in the
   header's order); it loads back to the same state root.
-- **Trace leaf** i: ``uint64_be step || state root || sha256(checkpoint CID)``; the trace root is their root.
+- **Trace leaf** w: ``uint64_be w || state root || sha256(checkpoint CID)``; the trace root is their root.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import torch
 
 from trainyard import merkle
 
 CHUNK = 64
+EMPTY = bytes(32)
+_PARAM_SLOTS = ("weight", "bias", "weight.momentum", "bias.momentum")
 
 
 def tensor_header(t: torch.Tensor) -> bytes:
@@ -40,14 +49,68 @@ def tensor_commitment(t: torch.Tensor) -> bytes:
     return merkle.root(tensor_leaves(t))
 
 
-def state_leaves(step: int, tensors: dict[str, torch.Tensor]) -> list[bytes]:
-    leaves = [merkle.indexed(0, b"step" + step.to_bytes(8, "big"))]
-    for i, name in enumerate(sorted(tensors), start=1):
-        leaves.append(merkle.indexed(i, hashlib.sha256(name.encode()).digest() + tensor_commitment(tensors[name])))
-    return leaves
+def n_slots(n_layers: int) -> int:
+    """S = 9L + 3."""
+    return 9 * n_layers + 3
 
 
-def state_root(step: int, tensors: dict[str, torch.Tensor]) -> bytes:
+def slot_names(n_layers: int) -> list[str]:
+    """The name of every slot, in slot order (slot 0 is ``"step"``)."""
+    return list(_slot_index(n_layers))
+
+
+@functools.cache
+def _slot_index(n_layers: int) -> dict[str, int]:
+    names = ["step"]
+    names += [f"l{l}.{kind}" for l in range(n_layers) for kind in _PARAM_SLOTS]
+    names += ["a0", "y"]
+    for l in range(n_layers):
+        names += [f"z{l}", f"a{l + 1}", f"g{l}", f"l{l}.weight.grad", f"l{l}.bias.grad"]
+    return {name: i for i, name in enumerate(names)}
+
+
+def slot_of(name: str, n_layers: int) -> int:
+    """The slot of tensor ``name`` (or ``"step"``) in a model of ``n_layers`` layers."""
+    try:
+        return _slot_index(n_layers)[name]
+    except KeyError:
+        raise ValueError(f"no slot {name!r} in a machine state of {n_layers} layers") from None
+
+
+def count_layers(tensors: Mapping[str, torch.Tensor]) -> int:
+    """L, from the ``l{l}.weight`` keys of a state's tensors."""
+    n = sum(1 for name in tensors if re.fullmatch(r"l\d+\.weight", name))
+    if any(f"l{l}.weight" not in tensors for l in range(n)):
+        raise ValueError("the weights of a state must be l0.weight .. l{L-1}.weight")
+    return n
+
+
+def machine_values(
+    step: int, live: Mapping[str, torch.Tensor], n_layers: int,
+    commitment: Callable[[torch.Tensor], bytes] | None = None,
+) -> list[bytes]:
+    """The S slot values of a machine state: the step, each present tensor's commitment, zeros elsewhere."""
+    values = [EMPTY] * n_slots(n_layers)
+    values[0] = step.to_bytes(32, "big")
+    for name, t in live.items():
+        values[slot_of(name, n_layers)] = (commitment or tensor_commitment)(t)
+    return values
+
+
+def machine_leaves(values: Sequence[bytes]) -> list[bytes]:
+    return [merkle.indexed(i, v) for i, v in enumerate(values)]
+
+
+def machine_root(values: Sequence[bytes]) -> bytes:
+    return merkle.root(machine_leaves(values))
+
+
+def state_leaves(step: int, tensors: Mapping[str, torch.Tensor]) -> list[bytes]:
+    """The machine leaves of a state (L from its weights)."""
+    return machine_leaves(machine_values(step, tensors, count_layers(tensors)))
+
+
+def state_root(step: int, tensors: Mapping[str, torch.Tensor]) -> bytes:
     return merkle.root(state_leaves(step, tensors))
 
 
@@ -85,8 +148,9 @@ def deserialize(data: bytes) -> tuple[int, dict[str, object], dict[str, torch.Te
     return int(header["step"]), dict(header["meta"]), tensors
 
 
-def trace_leaf(index: int, step: int, root: bytes, checkpoint_cid: str) -> bytes:
-    return merkle.indexed(index, step.to_bytes(8, "big") + root + hashlib.sha256(checkpoint_cid.encode()).digest())
+def trace_leaf(index: int, root: bytes, checkpoint_cid: str) -> bytes:
+    """Leaf ``index`` of a trace: the state root after window ``index`` and its checkpoint's CID."""
+    return merkle.indexed(index, root + hashlib.sha256(checkpoint_cid.encode()).digest())
 
 
 def trace_root(leaves: Iterable[bytes]) -> bytes:
