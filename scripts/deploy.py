@@ -1,4 +1,4 @@
-"""brownie script: deploy Staking and JobMarket on any network brownie knows and write the deployments file.
+"""brownie script: deploy Staking, JobMarket, OneStep and DisputeGame on any network brownie knows and write the deployments file.
 
     brownie run scripts/deploy.py --network <name>
 
@@ -11,7 +11,7 @@ $TRAINYARD_DEPLOYMENTS (default .trainyard/deployments.json) under the chain id,
 import os
 from pathlib import Path
 
-from brownie import JobMarket, Staking, accounts, chain, network
+from brownie import DisputeGame, JobMarket, OneStep, Staking, accounts, chain, network
 
 from trainyard.config import write_deployments
 from trainyard.deploy import Economics
@@ -26,6 +26,12 @@ def main():
     staking = Staking.deploy(econ.unbonding_delay, {"from": deployer})
     market = JobMarket.deploy(staking, econ.reveal_penalty_bps, econ.slash_reward_bps, {"from": deployer})
     staking.setAuthorized(market, True, {"from": deployer})
+    one_step = OneStep.deploy({"from": deployer})
+    game = DisputeGame.deploy(
+        market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps, {"from": deployer}
+    )
+    market.setDisputeGame(game, {"from": deployer})
     path = Path(os.environ.get("TRAINYARD_DEPLOYMENTS", ".trainyard/deployments.json"))
-    write_deployments(path, chain.id, {"Staking": staking.address, "JobMarket": market.address})
-    print(f"Staking {staking.address}, JobMarket {market.address} -> {path} (chain {chain.id})")
+    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game}
+    write_deployments(path, chain.id, {k: v.address for k, v in addresses.items()})
+    print(", ".join(f"{k} {v.address}" for k, v in addresses.items()) + f" -> {path} (chain {chain.id})")

@@ -1,4 +1,4 @@
-"""Deploy Staking and JobMarket with web3 (any network with an RPC URL) and write the deployments file."""
+"""Deploy Staking, JobMarket, OneStep and DisputeGame with web3 (any network with an RPC URL) and write the deployments file."""
 
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ class Economics:
     unbonding_delay: int = 7 * 24 * 3600  # seconds a withdrawal waits, so stake cannot flee a pending slash
     reveal_penalty_bps: int = 1_000  # 10% of the bid stake for a sealed bid never revealed
     slash_reward_bps: int = 5_000  # 50% of a slashed stake to the wronged party, the rest burned
+    challenge_bond: int = 10**17  # 0.1 ETH a challenger pays to open a dispute game
+    clock_budget: int = 24 * 3600  # seconds each party of a game has for all its moves (a chess clock)
+    bond_reward_bps: int = 5_000  # 50% of a losing challenger's bond to the solver, the rest burned
 
 
 def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> dict[str, str]:
     staking = chain.deploy("Staking", econ.unbonding_delay)
     market = chain.deploy("JobMarket", staking, econ.reveal_penalty_bps, econ.slash_reward_bps)
     chain.transact(chain.contract("Staking").functions.setAuthorized(market, True), label="setAuthorized")
-    addresses = {"Staking": staking, "JobMarket": market}
+    one_step = chain.deploy("OneStep")
+    game = chain.deploy("DisputeGame", market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps)
+    chain.transact(chain.contract("JobMarket").functions.setDisputeGame(game), label="setDisputeGame")
+    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game}
     write_deployments(deployments, chain.w3.eth.chain_id, addresses)
     return addresses

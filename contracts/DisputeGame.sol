@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IOneStep} from "./interfaces/IOneStep.sol";
+import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
+
+/// @title DisputeGame
+/// @notice See {IDisputeGame} and docs/disputes.md.
+contract DisputeGame is IDisputeGame {
+    /// @notice Highest dissection degree (roots per move: degree - 1).
+    uint256 public constant MAX_DEGREE = 16;
+    /// @notice Live games per job: bounds the loop that closes them when the solver loses.
+    uint256 public constant MAX_LIVE_GAMES = 8;
+    uint256 private constant BPS = 10_000;
+    uint256 private constant CHUNK = 64;
+
+    /// @notice The market whose jobs are disputed.
+    IJobMarket public immutable market;
+    /// @notice The one-step semantics.
+    IOneStep public immutable oneStep;
+    /// @notice The bond a challenger pays to open a game.
+    uint256 public immutable bond;
+    /// @notice Seconds each party of a game has for all its moves.
+    uint32 public immutable clockBudget;
+    /// @notice Share of a losing challenger's bond credited to the solver; the rest is burned.
+    uint16 public immutable bondRewardBps;
+
+    /// @notice Games opened so far (ids start at 1).
+    uint256 public gameCount;
+    /// @notice Bonds burned by losing challengers (they stay in this contract forever).
+    uint256 public totalBurned;
+    /// @notice Returned bonds and rewards awaiting `claimCredit`.
+    mapping(address account => uint256) public credits;
+
+    mapping(uint256 gameId => Game) private _games;
+    mapping(uint256 jobId => uint256[]) private _live;
+
+    constructor(IJobMarket market_, IOneStep oneStep_, uint256 bond_, uint32 clockBudget_, uint16 bondRewardBps_) {
+        if (bond_ == 0 || bond_ > type(uint96).max || clockBudget_ == 0 || bondRewardBps_ > BPS) {
+            revert GameBadBond(bond_, 0);
+        }
+        market = market_;
+        oneStep = oneStep_;
+        bond = bond_;
+        clockBudget = clockBudget_;
+        bondRewardBps = bondRewardBps_;
+    }
+
+    // ------------------------------------------------------------------------------------------------ opening
+
+    /// @inheritdoc IDisputeGame
+    function challenge(
+        uint256 jobId,
+        IOneStep.SpecCore calldata core,
+        uint256 window,
+        Leaf calldata prevLeaf,
+        Leaf calldata leaf,
+        uint8 degree
+    ) external payable returns (uint256 gameId) {
+        if (msg.value != bond) revert GameBadBond(msg.value, bond);
+        if (degree < 2 || degree > MAX_DEGREE) revert GameBadDegree(degree);
+        IJobMarket.JobInfo memory j = market.job(jobId);
+        if (msg.sender == j.winner) revert GameChallengerIsSolver(jobId);
+        if (keccak256(abi.encode(core)) != j.specHash) revert GameBadSpecCore(jobId);
+        if (window >= j.leafCount) revert GameBadWindow(window, j.leafCount);
+        if (!_leafOk(window, leaf, j)) revert GameBadLeaf(window);
+        bytes32 loRoot = core.initialRoot;
+        if (window > 0) {
+            if (!_leafOk(window - 1, prevLeaf, j)) revert GameBadLeaf(window - 1);
+            loRoot = prevLeaf.stateRoot;
+        }
+        gameId = _newGame(jobId, j, core, window, degree);
+        Game storage g = _games[gameId];
+        (g.loRoot, g.hiRoot) = (loRoot, leaf.stateRoot);
+        emit GameOpened(gameId, jobId, msg.sender, window, degree, g.lo, g.hi, loRoot, leaf.stateRoot);
+        market.openDispute(jobId);
+    }
+
+    function _newGame(
+        uint256 jobId,
+        IJobMarket.JobInfo memory j,
+        IOneStep.SpecCore calldata core,
+        uint256 window,
+        uint8 degree
+    ) private returns (uint256 gameId) {
+        uint256[] storage live = _live[jobId];
+        if (live.length >= MAX_LIVE_GAMES) revert GameTooManyGames(jobId, live.length);
+        gameId = ++gameCount;
+        live.push(gameId);
+        Game storage g = _games[gameId];
+        (g.challenger, g.solver, g.jobId, g.window, g.degree) = (msg.sender, j.winner, uint64(jobId), uint32(window), degree);
+        (g.bond, g.coreHash) = (uint96(msg.value), j.specHash);
+        (g.solverTime, g.challengerTime, g.lastMove, g.solverTurn) = (clockBudget, clockBudget, uint40(block.timestamp), true);
+        g.opCount = uint8(oneStep.opCount(core.layers.length - 1));
+        uint256 c = core.checkpointInterval;
+        (g.lo, g.hi, g.phase) = (uint64(window * c), uint64((window + 1) * c), Phase.Steps);
+        if (c == 1) _enterOps(g);
+    }
+
+    // ------------------------------------------------------------------------------------------------ dissection
+
+    /// @inheritdoc IDisputeGame
+    function postRoots(uint256 gameId, bytes32[] calldata roots) external {
+        Game storage g = _game(gameId);
+        _expectDissection(gameId, g, true);
+        uint256 k = _segments(g);
+        if (roots.length != k - 1) revert GameBadRoots(gameId, roots.length, k - 1);
+        _spend(gameId, g);
+        g.pending = keccak256(abi.encode(roots));
+        emit RootsPosted(gameId, g.lo, g.hi, roots);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function pick(uint256 gameId, bytes32[] calldata roots, uint256 segment) external {
+        Game storage g = _game(gameId);
+        _expectDissection(gameId, g, false);
+        if (keccak256(abi.encode(roots)) != g.pending) revert GameRootMismatch(gameId);
+        uint256 k = roots.length + 1;
+        if (segment >= k) revert GameBadSegment(gameId, segment);
+        _spend(gameId, g);
+        uint256 lo = g.lo;
+        uint256 span = g.hi - lo;
+        if (segment > 0) g.loRoot = roots[segment - 1];
+        if (segment < k - 1) g.hiRoot = roots[segment];
+        (g.lo, g.hi, g.pending) = (uint64(lo + (span * segment) / k), uint64(lo + (span * (segment + 1)) / k), 0);
+        if (g.hi - g.lo == 1) {
+            if (g.phase == Phase.Steps) _enterOps(g);
+            else g.phase = Phase.Reveal;
+        }
+        emit SegmentPicked(gameId, segment, g.phase, g.lo, g.hi);
+    }
+
+    // ------------------------------------------------------------------------------------------------ one step
+
+    /// @inheritdoc IDisputeGame
+    function revealOp(
+        uint256 gameId,
+        IOneStep.SpecCore calldata core,
+        bytes32[] calldata prev,
+        bytes32[] calldata next,
+        bytes32[][] calldata outputHashes
+    ) external {
+        Game storage g = _game(gameId);
+        _expect(gameId, g, Phase.Reveal, g.solver);
+        if (keccak256(abi.encode(core)) != g.coreHash) revert GameBadSpecCore(g.jobId);
+        if (oneStep.machineRoot(prev) != g.loRoot || oneStep.machineRoot(next) != g.hiRoot) {
+            revert GameRootMismatch(gameId);
+        }
+        (uint256[] memory sizes, bytes32[] memory commitments) =
+            oneStep.checkTransition(core, g.hi, prev, next, outputHashes);
+        _spend(gameId, g);
+        emit OpRevealed(gameId, g.step, g.hi, next, outputHashes);
+        if (sizes.length == 0) {
+            // the step's last op computes nothing: the checked transition is the whole op
+            _finish(gameId, g, false);
+            return;
+        }
+        g.outputs = uint8(sizes.length);
+        (g.size0, g.out0) = (uint64(sizes[0]), commitments[0]);
+        if (sizes.length > 1) (g.size1, g.out1) = (uint64(sizes[1]), commitments[1]);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function nameChunk(uint256 gameId, uint8 outIndex, uint32 chunk, bytes32 leafHash, bytes32[] calldata proof)
+        external
+    {
+        Game storage g = _game(gameId);
+        _expect(gameId, g, Phase.NameChunk, g.challenger);
+        if (outIndex >= g.outputs) revert GameBadChunk(gameId, chunk);
+        (uint256 size, bytes32 commitment) = outIndex == 0 ? (g.size0, g.out0) : (g.size1, g.out1);
+        uint256 leaves = 1 + (size + CHUNK - 1) / CHUNK;
+        (bool ok, bytes32 root) = TrainyardMerkle.rootFromProof(leafHash, uint256(chunk) + 1, leaves, proof);
+        if (!ok || root != commitment) revert GameBadChunk(gameId, chunk);
+        _spend(gameId, g);
+        (g.outIndex, g.chunk, g.pending) = (outIndex, chunk, leafHash);
+        emit ChunkNamed(gameId, outIndex, chunk, leafHash);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function revealChunk(uint256 gameId, bytes calldata data) external {
+        Game storage g = _game(gameId);
+        _expect(gameId, g, Phase.RevealChunk, g.solver);
+        uint256 size = g.outIndex == 0 ? g.size0 : g.size1;
+        uint256 first = uint256(g.chunk) * CHUNK;
+        uint256 values = size - first < CHUNK ? size - first : CHUNK;
+        bytes32 h = TrainyardMerkle.leafHash(abi.encodePacked(uint64(g.chunk) + 1, data));
+        if (data.length != 8 * values || h != g.pending) revert GameBadChunk(gameId, g.chunk);
+        _spend(gameId, g);
+        g.pending = keccak256(data);
+        emit ChunkRevealed(gameId, data);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function proveElement(uint256 gameId, IOneStep.SpecCore calldata core, Proof calldata proof) external {
+        Game storage g = _game(gameId);
+        _expect(gameId, g, Phase.Prove, g.challenger);
+        if (keccak256(abi.encode(core)) != g.coreHash) revert GameBadSpecCore(g.jobId);
+        if (keccak256(proof.chunk) != g.pending || 8 * proof.element + 8 > proof.chunk.length) {
+            revert GameBadChunk(gameId, g.chunk);
+        }
+        if (oneStep.machineRoot(proof.prev) != g.loRoot) revert GameRootMismatch(gameId);
+        uint256 pos = uint256(g.chunk) * CHUNK + proof.element;
+        int256 recomputed = oneStep.expectedValue(
+            core, IOneStep.Query(g.step, g.hi, g.outIndex, pos), proof.prev, proof.inputs, proof.row
+        );
+        int256 claimed = _le64(proof.chunk, proof.element);
+        _spend(gameId, g);
+        emit ValueChecked(gameId, pos, claimed, recomputed);
+        _finish(gameId, g, claimed != recomputed);
+    }
+
+    // ------------------------------------------------------------------------------------------------ clocks, money
+
+    /// @inheritdoc IDisputeGame
+    function timeout(uint256 gameId) external {
+        Game storage g = _game(gameId);
+        if (g.phase == Phase.None || g.phase >= Phase.SolverWon) revert GameWrongPhase(gameId, g.phase);
+        uint256 end = _deadline(g);
+        if (block.timestamp <= end) revert GameClockRunning(gameId, end);
+        bool solverLost = g.solverTurn;
+        emit GameTimedOut(gameId, solverLost);
+        _finish(gameId, g, solverLost);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function claimCredit() external {
+        uint256 amount = credits[msg.sender];
+        if (amount == 0) revert GameNoCredit(msg.sender);
+        credits[msg.sender] = 0;
+        emit CreditClaimed(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert GameTransferFailed(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------------------------------------ views
+
+    /// @inheritdoc IDisputeGame
+    function game(uint256 gameId) external view returns (Game memory) {
+        return _game(gameId);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function liveGames(uint256 jobId) external view returns (uint256[] memory) {
+        return _live[jobId];
+    }
+
+    /// @inheritdoc IDisputeGame
+    function deadline(uint256 gameId) external view returns (address mover, uint256 deadline_) {
+        Game storage g = _game(gameId);
+        return (g.solverTurn ? g.solver : g.challenger, _deadline(g));
+    }
+
+    // ------------------------------------------------------------------------------------------------ internal
+
+    /// @dev End a game. A solver that loses is slashed once through the market; the reward goes to the challenger of
+    /// the job's earliest-opened live game, and every live game of the job ends with its bond returned. A challenger
+    /// that loses forfeits its bond: bondRewardBps to the solver, the rest burned.
+    function _finish(uint256 gameId, Game storage g, bool solverLost) private {
+        uint256 jobId = g.jobId;
+        uint256[] storage live = _live[jobId];
+        if (!solverLost) {
+            g.phase = Phase.SolverWon;
+            _removeLive(live, gameId);
+            uint256 reward = (uint256(g.bond) * bondRewardBps) / BPS;
+            credits[g.solver] += reward;
+            totalBurned += g.bond - reward;
+            emit GameEnded(gameId, jobId, false, g.solver, g.bond - reward);
+            market.resolveDispute(jobId, false, g.challenger);
+            return;
+        }
+        g.phase = Phase.ChallengerWon;
+        uint256[] memory ids = live; // at most MAX_LIVE_GAMES
+        delete _live[jobId];
+        uint256 first = gameId;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            if (ids[i] < first) first = ids[i];
+        }
+        address rewarded = _games[first].challenger;
+        credits[g.challenger] += g.bond;
+        emit GameEnded(gameId, jobId, true, rewarded, 0);
+        for (uint256 i = 0; i < ids.length; ++i) {
+            if (ids[i] == gameId) continue;
+            Game storage other = _games[ids[i]];
+            other.phase = Phase.Closed;
+            credits[other.challenger] += other.bond;
+            emit GameClosed(ids[i], jobId);
+        }
+        market.resolveDispute(jobId, true, rewarded);
+        for (uint256 i = 0; i < ids.length; ++i) {
+            if (ids[i] != gameId) market.resolveDispute(jobId, true, _games[ids[i]].challenger);
+        }
+    }
+
+    function _removeLive(uint256[] storage live, uint256 gameId) private {
+        uint256 n = live.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (live[i] == gameId) {
+                live[i] = live[n - 1];
+                live.pop();
+                return;
+            }
+        }
+    }
+
+    /// @dev The disputed step is found: dissect its ops, machine state 0 (= the step's state root) to N.
+    function _enterOps(Game storage g) private {
+        (g.step, g.lo, g.hi, g.phase) = (g.lo, 0, g.opCount, Phase.Ops);
+    }
+
+    /// @dev Charge the mover's clock for the time since the last move and pass the turn.
+    function _spend(uint256 gameId, Game storage g) private {
+        uint256 elapsed = block.timestamp - g.lastMove;
+        if (g.solverTurn) {
+            if (elapsed > g.solverTime) revert GameOutOfTime(gameId, _deadline(g));
+            g.solverTime -= uint32(elapsed);
+        } else {
+            if (elapsed > g.challengerTime) revert GameOutOfTime(gameId, _deadline(g));
+            g.challengerTime -= uint32(elapsed);
+        }
+        g.lastMove = uint40(block.timestamp);
+        g.solverTurn = !g.solverTurn;
+        if (g.phase == Phase.Reveal) g.phase = Phase.NameChunk;
+        else if (g.phase == Phase.NameChunk) g.phase = Phase.RevealChunk;
+        else if (g.phase == Phase.RevealChunk) g.phase = Phase.Prove;
+    }
+
+    function _deadline(Game storage g) private view returns (uint256) {
+        return uint256(g.lastMove) + (g.solverTurn ? g.solverTime : g.challengerTime);
+    }
+
+    function _segments(Game storage g) private view returns (uint256) {
+        uint256 span = g.hi - g.lo;
+        return span < g.degree ? span : g.degree;
+    }
+
+    function _expectDissection(uint256 gameId, Game storage g, bool solver) private view {
+        if (g.phase != Phase.Steps && g.phase != Phase.Ops) revert GameWrongPhase(gameId, g.phase);
+        if (g.solverTurn != solver || msg.sender != (solver ? g.solver : g.challenger)) {
+            revert GameNotYourTurn(gameId, msg.sender);
+        }
+    }
+
+    function _expect(uint256 gameId, Game storage g, Phase phase, address mover) private view {
+        if (g.phase != phase) revert GameWrongPhase(gameId, g.phase);
+        if (msg.sender != mover) revert GameNotYourTurn(gameId, msg.sender);
+    }
+
+    function _leafOk(uint256 window, Leaf calldata leaf, IJobMarket.JobInfo memory j) private pure returns (bool) {
+        bytes memory data = abi.encodePacked(uint64(window), leaf.stateRoot, leaf.cidHash);
+        return TrainyardMerkle.verify(data, window, j.leafCount, leaf.proof, j.traceRoot);
+    }
+
+    function _game(uint256 gameId) private view returns (Game storage g) {
+        g = _games[gameId];
+        if (g.phase == Phase.None) revert GameUnknown(gameId);
+    }
+
+    function _le64(bytes calldata d, uint256 e) private pure returns (int256) {
+        uint64 v = 0;
+        for (uint256 b = 0; b < 8; ++b) {
+            v |= uint64(uint8(d[e * 8 + b])) << (8 * b);
+        }
+        return int256(int64(v));
+    }
+}

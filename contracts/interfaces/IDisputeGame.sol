@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IOneStep} from "./IOneStep.sol";
+
+/// @title Trainyard dispute game
+/// @notice A challenger who disputes a window of a solver's checkpoint trace plays a game against the solver:
+/// dissection over the window's steps, then over the ops of the one disputed step, then a one-step proof where this
+/// contract recomputes one output value of one op (docs/disputes.md). Each party has a chess clock; whoever is
+/// wrong or runs out of time loses. A solver that loses is slashed through the market and the job refunded; a
+/// challenger that loses forfeits its bond (part to the solver, the rest burned). Games on one job run side by side.
+interface IDisputeGame {
+    /// @notice Where a game is. `Steps` and `Ops`: the solver posts roots, then the challenger picks a segment.
+    enum Phase {
+        None,
+        Steps,
+        Ops,
+        Reveal,
+        NameChunk,
+        RevealChunk,
+        Prove,
+        SolverWon,
+        ChallengerWon,
+        Closed
+    }
+
+    /// @notice A game as stored. Positions `lo`, `hi` are steps (phase Steps) or machine states of step `step`
+    /// (phase Ops and later; op = hi). Clocks are seconds left; `lastMove` starts the mover's clock.
+    struct Game {
+        // slot 0
+        address challenger;
+        uint40 lastMove;
+        uint32 solverTime;
+        Phase phase;
+        bool solverTurn;
+        uint8 degree;
+        uint8 outIndex;
+        uint8 outputs;
+        // slot 1
+        address solver;
+        uint32 challengerTime;
+        uint32 window;
+        uint8 opCount;
+        // slot 2
+        uint64 jobId;
+        uint64 lo;
+        uint64 hi;
+        uint64 step;
+        // slot 3
+        uint96 bond;
+        uint32 chunk;
+        uint64 size0;
+        uint64 size1;
+        // slots 4..9
+        bytes32 coreHash;
+        bytes32 loRoot;
+        bytes32 hiRoot;
+        bytes32 pending;
+        bytes32 out0;
+        bytes32 out1;
+    }
+
+    /// @notice A trace leaf as the challenger opens it: leaf w = uint64_be(w) || stateRoot || cidHash.
+    struct Leaf {
+        bytes32 stateRoot;
+        bytes32 cidHash;
+        bytes32[] proof;
+    }
+
+    /// @notice The challenger's last move: one value of the solver's revealed chunk and the inputs it depends on.
+    struct Proof {
+        bytes chunk;
+        uint256 element;
+        bytes32[] prev;
+        IOneStep.Chunks[] inputs;
+        IOneStep.DataRow row;
+    }
+
+    error GameUnknown(uint256 gameId);
+    error GameBadBond(uint256 sent, uint256 required);
+    error GameBadDegree(uint256 degree);
+    error GameChallengerIsSolver(uint256 jobId);
+    error GameBadSpecCore(uint256 jobId);
+    error GameBadWindow(uint256 window, uint256 leafCount);
+    error GameBadLeaf(uint256 window);
+    error GameTooManyGames(uint256 jobId, uint256 live);
+    error GameWrongPhase(uint256 gameId, Phase phase);
+    error GameNotYourTurn(uint256 gameId, address caller);
+    error GameOutOfTime(uint256 gameId, uint256 deadline);
+    error GameClockRunning(uint256 gameId, uint256 deadline);
+    error GameBadRoots(uint256 gameId, uint256 given, uint256 expected);
+    error GameBadSegment(uint256 gameId, uint256 segment);
+    error GameRootMismatch(uint256 gameId);
+    error GameBadChunk(uint256 gameId, uint256 chunk);
+    error GameNoCredit(address account);
+    error GameTransferFailed(address to, uint256 amount);
+
+    event GameOpened(
+        uint256 indexed gameId,
+        uint256 indexed jobId,
+        address indexed challenger,
+        uint256 window,
+        uint256 degree,
+        uint256 lo,
+        uint256 hi,
+        bytes32 loRoot,
+        bytes32 hiRoot
+    );
+    event RootsPosted(uint256 indexed gameId, uint256 lo, uint256 hi, bytes32[] roots);
+    event SegmentPicked(uint256 indexed gameId, uint256 segment, Phase phase, uint256 lo, uint256 hi);
+    event OpRevealed(uint256 indexed gameId, uint256 step, uint256 op, bytes32[] next, bytes32[][] outputHashes);
+    event ChunkNamed(uint256 indexed gameId, uint256 outIndex, uint256 chunk, bytes32 leafHash);
+    event ChunkRevealed(uint256 indexed gameId, bytes data);
+    event ValueChecked(uint256 indexed gameId, uint256 position, int256 claimed, int256 recomputed);
+    event GameTimedOut(uint256 indexed gameId, bool solverLost);
+    event GameEnded(uint256 indexed gameId, uint256 indexed jobId, bool solverLost, address rewarded, uint256 burned);
+    event GameClosed(uint256 indexed gameId, uint256 indexed jobId);
+    event CreditClaimed(address indexed account, uint256 amount);
+
+    /// @notice Open a game against the solver of `jobId`, paying the bond: dispute trace leaf `window`, agreeing with
+    /// leaf window-1 (the spec core's initial root for window 0). Both leaves are opened against the trace root.
+    /// @param jobId The job (training with a committed leaf, in its challenge period, or already disputed).
+    /// @param core The job's spec core (its keccak256 must be the job's spec hash).
+    /// @param window The first trace leaf the caller disputes.
+    /// @param prevLeaf Leaf window-1 (ignored for window 0).
+    /// @param leaf Leaf window.
+    /// @param degree Dissection degree, 2 (bisection) to MAX_DEGREE.
+    /// @return gameId The new game.
+    function challenge(
+        uint256 jobId,
+        IOneStep.SpecCore calldata core,
+        uint256 window,
+        Leaf calldata prevLeaf,
+        Leaf calldata leaf,
+        uint8 degree
+    ) external payable returns (uint256 gameId);
+
+    /// @notice The solver posts the roots at the k-1 inner points lo + (hi-lo)·j/k, k = min(degree, hi-lo).
+    /// @param gameId The game.
+    /// @param roots State roots (phase Steps) or machine roots (phase Ops), in order.
+    function postRoots(uint256 gameId, bytes32[] calldata roots) external;
+
+    /// @notice The challenger names the first segment whose end it disputes (it agrees with the segment's start).
+    /// @param gameId The game.
+    /// @param roots The roots the solver posted (checked against their hash).
+    /// @param segment 0..k-1.
+    function pick(uint256 gameId, bytes32[] calldata roots, uint256 segment) external;
+
+    /// @notice The solver opens the disputed op: the slot values before and after it and the leaf hashes of the
+    /// tensors it computes (checked by {IOneStep-checkTransition}). For the step's last op this ends the game.
+    /// @param gameId The game.
+    /// @param core The job's spec core.
+    /// @param prev Slot values of the agreed state.
+    /// @param next Slot values of the disputed state.
+    /// @param outputHashes Leaf hashes of each computed tensor.
+    function revealOp(
+        uint256 gameId,
+        IOneStep.SpecCore calldata core,
+        bytes32[] calldata prev,
+        bytes32[] calldata next,
+        bytes32[][] calldata outputHashes
+    ) external;
+
+    /// @notice The challenger names a chunk of a computed tensor it disputes, proving the solver's leaf hash of it.
+    /// @param gameId The game.
+    /// @param outIndex Which computed tensor.
+    /// @param chunk The chunk (0-based; leaf chunk + 1).
+    /// @param leafHash The solver's leaf hash of that chunk.
+    /// @param proof Its inclusion proof in the solver's tensor commitment.
+    function nameChunk(uint256 gameId, uint8 outIndex, uint32 chunk, bytes32 leafHash, bytes32[] calldata proof)
+        external;
+
+    /// @notice The solver reveals the named chunk's values (little-endian int64s).
+    /// @param gameId The game.
+    /// @param data The chunk.
+    function revealChunk(uint256 gameId, bytes calldata data) external;
+
+    /// @notice The challenger picks one value of the revealed chunk and opens the op's inputs against the agreed
+    /// state; the contract recomputes the value. Different from the solver's: the solver loses; equal: the
+    /// challenger loses.
+    /// @param gameId The game.
+    /// @param core The job's spec core.
+    /// @param proof The chunk, the value's index in it, the agreed slot values and the opened inputs.
+    function proveElement(uint256 gameId, IOneStep.SpecCore calldata core, Proof calldata proof) external;
+
+    /// @notice Anyone ends a game whose party to move has run out of time; that party loses.
+    /// @param gameId The game.
+    function timeout(uint256 gameId) external;
+
+    /// @notice Send the caller its credits (returned bonds, rewards).
+    function claimCredit() external;
+
+    /// @notice A game.
+    /// @param gameId The game.
+    /// @return The stored game.
+    function game(uint256 gameId) external view returns (Game memory);
+
+    /// @notice Ids of the live games of a job, in no particular order.
+    /// @param jobId The job.
+    /// @return The game ids.
+    function liveGames(uint256 jobId) external view returns (uint256[] memory);
+
+    /// @notice Who must move next and until when.
+    /// @param gameId The game.
+    /// @return mover The party to move.
+    /// @return deadline The last second it may move.
+    function deadline(uint256 gameId) external view returns (address mover, uint256 deadline);
+}
