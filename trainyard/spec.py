@@ -16,7 +16,9 @@ A spec is a YAML file (see ``examples/digits.yaml``)::
 
 Job data is public: the spec and the dataset are put in a content store that anybody may read.
 
-On chain the job is known by ``spec_hash`` (keccak256 of the canonical JSON document) and the document's CID.
+On chain the job is known by its spec hash, keccak256 of the ABI-encoded spec core (:mod:`trainyard.spec_core`:
+the document's keccak256 from :func:`spec_hash`, the initial state root, the data root and the training numbers the
+dispute game needs), and by the document's CID.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def canonical_json(doc: dict[str, Any]) -> bytes:
 
 
 def spec_hash(doc_bytes: bytes) -> bytes:
+    """keccak256 of the canonical document: the spec core's ``doc_hash``."""
     return keccak(doc_bytes)
 
 

@@ -8,12 +8,17 @@ from pathlib import Path
 from trainyard import runtime as rt
 from trainyard.errors import SpecError, TrainyardError
 from trainyard.market import Market
-from trainyard.spec import JobSpec, canonical_json, spec_hash
+from trainyard.spec import JobSpec, canonical_json
+from trainyard.spec_core import SpecCore, core_from
 from trainyard.store import ContentStore
 
 
 def dataset_bytes(spec: JobSpec) -> bytes:
     """The dataset as the .npz bytes that are stored, checked against the model and the runtime's bounds."""
+    return _checked(spec)[0]
+
+
+def _checked(spec: JobSpec) -> tuple[bytes, rt.Dataset, rt.TrainConfig]:
     if spec.dataset == "sklearn:digits":
         data = rt.digits_dataset()
         raw: bytes = data.to_npz_bytes()
@@ -32,7 +37,7 @@ def dataset_bytes(spec: JobSpec) -> bytes:
         rt.validate_config(cfg, data)
     except ValueError as exc:
         raise SpecError(str(exc)) from None
-    return raw
+    return raw, data, cfg
 
 
 @dataclass(frozen=True)
@@ -41,14 +46,19 @@ class Prepared:
     dataset_cid: str
     document: bytes
     spec_cid: str
-    spec_hash: bytes
+    core: SpecCore
+
+    @property
+    def spec_hash(self) -> bytes:
+        return self.core.spec_hash()
 
 
 def prepare(spec: JobSpec, store: ContentStore) -> Prepared:
     """Check everything and store the data and the spec document; no transaction yet."""
-    data_cid = store.put(dataset_bytes(spec))
+    raw, data, cfg = _checked(spec)
+    data_cid = store.put(raw)
     doc = canonical_json(spec.document(data_cid))
-    return Prepared(spec, data_cid, doc, store.put(doc), spec_hash(doc))
+    return Prepared(spec, data_cid, doc, store.put(doc), core_from(doc, cfg, data))
 
 
 def post(market: Market, prepared: Prepared) -> int:

@@ -7,17 +7,20 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from trainyard import runtime as rt
+from trainyard.dispute.client import DisputeClient, step_once
+from trainyard.dispute.oracle import ExactOracle
 from trainyard.errors import TrainyardError
-from trainyard.jobs import JobView
+from trainyard.jobs import JobState, JobView
 from trainyard.market import Market
 from trainyard.progress import Progress
 from trainyard.solver import logic
 from trainyard.solver.memory import SolverMemory
-from trainyard.spec import parse_document, spec_hash
+from trainyard.spec import parse_document
+from trainyard.spec_core import SpecCore, core_from
 from trainyard.store import ContentStore
 
 log = logging.getLogger("trainyard.solver")
@@ -25,23 +28,28 @@ log = logging.getLogger("trainyard.solver")
 
 @dataclass
 class _Job:
-    """What the solver holds in memory for a job it trains: config, data and the latest state."""
+    """What the solver holds in memory for a job it trains: config, data, spec core, the latest state, and the
+    oracle it answers disputes from (it knows every checkpoint the solver made)."""
 
     cfg: Any
     data: Any
+    core: SpecCore
+    oracle: ExactOracle
     state: Any | None = None
-    leaves: list[bytes] = field(default_factory=list)
 
 
 def load_job(store: ContentStore, view: JobView) -> tuple[dict[str, Any], Any, Any]:
     """Fetch and check the spec document and dataset of a job; return (document, TrainConfig, Dataset)."""
     raw = store.get(view.spec_cid)
-    if spec_hash(raw) != view.spec_hash:
-        raise TrainyardError(f"job {view.job_id}: the spec at {view.spec_cid} does not match the spec hash on chain")
     doc = parse_document(raw)
     cfg = rt.TrainConfig.from_spec(doc["model"]["layers"], doc["training"])
     data = rt.Dataset.from_npz_bytes(store.get(doc["dataset"]["cid"]))
     rt.validate_config(cfg, data)
+    if core_from(raw, cfg, data).spec_hash() != view.spec_hash:
+        raise TrainyardError(
+            f"job {view.job_id}: the spec at {view.spec_cid} with its data and initial state does not give the spec hash "
+            "on chain (a job whose spec core is wrong could not be disputed)"
+        )
     if cfg.steps // cfg.checkpoint_interval != view.num_windows:
         raise TrainyardError(f"job {view.job_id}: spec has {cfg.steps // cfg.checkpoint_interval} windows, chain says {view.num_windows}")
     return doc, cfg, data
@@ -57,8 +65,13 @@ class SolverAgent:
         *,
         name: str = "solver",
         show_progress: bool = True,
+        oracle_factory: Callable[[Any, Any], ExactOracle] | None = None,
     ) -> None:
+        """``oracle_factory(cfg, data)`` replaces the exact runtime by another computation (the adversarial tests'
+        cheating solvers): the agent then trains and argues from that oracle."""
         self.market, self.store, self.memory, self.policy = market, store, memory, policy
+        self.oracle_factory = oracle_factory
+        self.disputes = DisputeClient(market.chain) if "DisputeGame" in market.chain.addresses else None
         self.name = name
         self.show_progress = show_progress
         self.me = market.chain.address
@@ -94,7 +107,41 @@ class SolverAgent:
             except TrainyardError as exc:
                 self.failures += 1
                 log.warning("%s: %s failed: %s", self.name, type(action).__name__, exc)
+        done.extend(self._defend(view))
         return done
+
+    def _defend(self, view: logic.SolverView) -> list[Any]:
+        """Answer every live dispute game against this solver's jobs (the game's state is all on chain, so a
+        restarted agent picks up where it was)."""
+        if self.disputes is None:
+            return []
+        moves: list[Any] = []
+        for job in view.jobs:
+            if job.state is not JobState.DISPUTED or job.winner.lower() != self.me.lower():
+                continue
+            j = self._load(job)
+            for game_id in self.disputes.live_games(job.job_id):
+                try:
+                    move = step_once(self.disputes, "solver", j.oracle, game_id, j.core)
+                except TrainyardError as exc:
+                    self.failures += 1
+                    log.warning("%s: game %d: %s", self.name, game_id, exc)
+                    continue
+                if move is not None:
+                    moves.append(move)
+        return moves
+
+    def _load(self, view: JobView) -> _Job:
+        job = self._jobs.get(view.job_id)
+        if job is None:
+            _, cfg, data = load_job(self.store, view)
+            core = core_from(self.store.get(view.spec_cid), cfg, data)
+            oracle = self.oracle_factory(cfg, data) if self.oracle_factory else ExactOracle(cfg, data)
+            for _step, _root, cid in self.memory.checkpoints(view.job_id):
+                if self.oracle_factory is None:
+                    oracle.known(rt.load_checkpoint(self.store.get(cid)))
+            job = self._jobs[view.job_id] = _Job(cfg, data, core, oracle)
+        return job
 
     def run(self, poll_s: float = 2.0, stop: Callable[[], bool] = lambda: False) -> None:
         while not stop():
@@ -145,10 +192,7 @@ class SolverAgent:
                 log.info("%s: claimed %g ETH", self.name, got / 10**18)
 
     def _train_window(self, view: JobView, window: int) -> None:
-        job = self._jobs.get(view.job_id)
-        if job is None:
-            _, cfg, data = load_job(self.store, view)
-            job = self._jobs[view.job_id] = _Job(cfg, data)
+        job = self._load(view)
         done = self.memory.checkpoints(view.job_id)
         if job.state is None or job.state.step != window * job.cfg.checkpoint_interval:
             job.state = self._resume(job, done, window)
@@ -158,13 +202,15 @@ class SolverAgent:
             c = job.cfg.checkpoint_interval
             bar = Progress(f"{self.name} job {view.job_id} window {window + 1}/{view.num_windows}", c) if self.show_progress else None
             base = job.state.step
-            job.state = rt.train(job.cfg, job.data, job.state, c, progress=(lambda s: bar.update(s - base)) if bar else None)
+            if self.oracle_factory is not None:
+                job.state = job.oracle.state(base + c)
+            else:
+                job.state = rt.train(job.cfg, job.data, job.state, c, progress=(lambda s: bar.update(s - base)) if bar else None)
+                job.oracle.known(job.state)
             step, root = job.state.step, job.state.root()
             cid = self.store.put(rt.save_checkpoint(job.state))
             self.memory.record_checkpoint(view.job_id, window, step, root, cid)
-        done = self.memory.checkpoints(view.job_id)[: window + 1]
-        leaves = [rt.trace_leaf(i, s, r, c_) for i, (s, r, c_) in enumerate(done)]
-        self.market.commit_trace(view.job_id, window + 1, rt.trace_root(leaves), cid)
+        self.market.commit_trace(view.job_id, root, cid)
         log.info("%s: job %d window %d/%d committed (step %d)", self.name, view.job_id, window + 1, view.num_windows, step)
 
     def _resume(self, job: _Job, done: list[tuple[int, bytes, str]], window: int) -> Any:

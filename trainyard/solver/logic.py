@@ -130,7 +130,8 @@ def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
                 actions.append(TrainWindow(job.job_id, 0))
             else:
                 actions.append(Settle(job.job_id))
-        elif job.state is JobState.TRAINING and mine:
+        elif mine and (job.state is JobState.TRAINING or (job.state is JobState.DISPUTED and job.result_at == 0)):
+            # a dispute opened during training does not stop it: the market takes commits until the result
             if job.leaf_count < job.num_windows:
                 actions.append(TrainWindow(job.job_id, job.leaf_count))
             elif job.result_at == 0:

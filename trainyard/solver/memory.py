@@ -3,9 +3,9 @@ its sealed bids (the salts exist nowhere else) and resume training from its last
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+from trainyard.localdb import open_db
 from trainyard.solver.logic import BidRecord
 
 _SCHEMA = """
@@ -20,11 +20,7 @@ CREATE TABLE IF NOT EXISTS results (job_id INTEGER PRIMARY KEY, model_cid TEXT N
 
 class SolverMemory:
     def __init__(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        self.db = open_db(path, _SCHEMA)
 
     def close(self) -> None:
         self.db.close()

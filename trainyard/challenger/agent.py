@@ -1,0 +1,201 @@
+"""The challenger agent (verifier or whistleblower): re-executes windows of other solvers' traces with the exact
+runtime, disputes the first wrong one it finds and plays the game to its end; claims what it wins.
+
+To check window w it starts from the solver's checkpoint of window w-1 when that checkpoint is in the store and
+matches its leaf (so the game's agreed start is that leaf); when the checkpoint is withheld it recomputes from the
+last state it has (at worst the initial state) and disputes the first window it disagrees with.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from trainyard import runtime as rt
+from trainyard.challenger import logic
+from trainyard.challenger.memory import ChallengerMemory
+from trainyard.dispute.client import DisputeClient, step_once
+from trainyard.dispute.oracle import ExactOracle
+from trainyard.errors import StoreError, TrainyardError
+from trainyard.jobs import JobView
+from trainyard.market import Market
+from trainyard.solver.agent import load_job
+from trainyard.spec_core import SpecCore, core_from
+from trainyard.store import ContentStore
+
+log = logging.getLogger("trainyard.challenger")
+
+
+@dataclass
+class _Job:
+    cfg: Any
+    data: Any
+    core: SpecCore
+    oracle: ExactOracle
+    verified_upto: int = 0  # windows [0, verified_upto) agree with the honest computation from the initial state
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What one tick did: windows checked, games opened, moves made, wei claimed."""
+
+    checked: int = 0
+    opened: int = 0
+    moves: int = 0
+    claimed: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.checked or self.opened or self.moves or self.claimed)
+
+
+class ChallengerAgent:
+    def __init__(
+        self,
+        market: Market,
+        store: ContentStore,
+        memory: ChallengerMemory,
+        policy: logic.ChallengerPolicy,
+        *,
+        name: str = "verifier",
+        oracle_factory: Callable[[Any, Any], ExactOracle] | None = None,
+    ) -> None:
+        """``oracle_factory`` replaces the exact runtime (tests: a challenger that computes wrongly)."""
+        self.market, self.store, self.memory, self.policy, self.name = market, store, memory, policy, name
+        self.games = DisputeClient(market.chain)
+        self.me = market.chain.address
+        self.oracle_factory = oracle_factory
+        self._jobs: dict[int, _Job | None] = {}
+        self._done: set[int] = set()
+        self.failures = 0
+
+    # -- the loop -------------------------------------------------------------------------------------------
+    def tick(self) -> Activity:
+        checked = opened = moves = 0
+        for job_id in range(1, self.market.job_count() + 1):
+            if job_id in self._done:
+                continue
+            view = self.market.job(job_id)
+            if view.state.is_over:
+                self._done.add(job_id)
+                continue
+            if view.winner.lower() == self.me.lower() or not logic.watchable(view, self.policy):
+                continue
+            try:
+                c, o = self._check(view)
+            except TrainyardError as exc:
+                self.failures += 1
+                log.warning("%s: job %d: %s", self.name, job_id, exc)
+                continue
+            checked, opened = checked + c, opened + o
+        moves = self._play()
+        claimed = self._claim() if not (checked or opened or moves) else 0
+        return Activity(checked, opened, moves, claimed)
+
+    def run(self, poll_s: float = 2.0, stop: Callable[[], bool] = lambda: False) -> None:
+        while not stop():
+            if not self.tick():
+                time.sleep(poll_s)
+
+    # -- checking -------------------------------------------------------------------------------------------
+    def _job(self, view: JobView) -> _Job | None:
+        if view.job_id not in self._jobs:
+            try:
+                _, cfg, data = load_job(self.store, view)
+                core = core_from(self.store.get(view.spec_cid), cfg, data)
+            except (TrainyardError, ValueError) as exc:
+                log.warning("%s: job %d cannot be checked: %s", self.name, view.job_id, exc)
+                self._jobs[view.job_id] = None
+                return None
+            oracle = self.oracle_factory(cfg, data) if self.oracle_factory else ExactOracle(cfg, data)
+            self._jobs[view.job_id] = _Job(cfg, data, core, oracle)
+        return self._jobs[view.job_id]
+
+    def _check(self, view: JobView) -> tuple[int, int]:
+        """Check the sampled windows now due; open a game on a wrong one. Returns (windows checked, games opened)."""
+        if any(j == view.job_id for _, j, _ in self.memory.games()):
+            return 0, 0  # one game per job per challenger
+        done = self.memory.checked(view.job_id)
+        todo = logic.due(view, self.policy, set(done))
+        if not todo:
+            return 0, 0
+        job = self._job(view)
+        if job is None:
+            return 0, 0
+        trace = self.games.trace(view.job_id)
+        c = job.cfg.checkpoint_interval
+        for w in todo:
+            start_known = w == 0 or self._trust_checkpoint(job, trace, w - 1)
+            mine = job.oracle.state_root((w + 1) * c)
+            ok = mine == trace[w][0]
+            self.memory.record_check(view.job_id, w, ok)
+            log.info("%s: job %d window %d %s", self.name, view.job_id, w, "agrees" if ok else "is WRONG")
+            if ok:
+                continue
+            bad = w if start_known else self._first_bad(job, trace, w)
+            game = self.games.challenge(view.job_id, job.core, bad, self.policy.degree)
+            self.memory.record_game(game, view.job_id, bad)
+            log.info("%s: opened game %d on job %d window %d", self.name, game, view.job_id, bad)
+            return len(todo), 1
+        return len(todo), 0
+
+    def _trust_checkpoint(self, job: _Job, trace: list[tuple[bytes, str]], w: int) -> bool:
+        """Start from the solver's checkpoint of window w when it is available and matches its leaf."""
+        root, cid = trace[w]
+        try:
+            state = rt.load_checkpoint(self.store.get(cid))
+        except (StoreError, ValueError, KeyError) as exc:
+            log.info("%s: checkpoint %s of window %d unavailable (%s): recomputing", self.name, cid, w, exc)
+            return False
+        if state.root() != root or state.step != (w + 1) * job.cfg.checkpoint_interval:
+            log.info("%s: checkpoint of window %d does not match its leaf: recomputing", self.name, w)
+            return False
+        job.oracle.known(state)
+        return True
+
+    def _first_bad(self, job: _Job, trace: list[tuple[bytes, str]], upto: int) -> int:
+        """The first window up to ``upto`` whose leaf differs from the computation from the initial state."""
+        c = job.cfg.checkpoint_interval
+        fresh = self.oracle_factory(job.cfg, job.data) if self.oracle_factory else ExactOracle(job.cfg, job.data)
+        for w in range(upto + 1):
+            if fresh.state_root((w + 1) * c) != trace[w][0]:
+                job.oracle = fresh  # the game's start is then this computation's state
+                return w
+        return upto
+
+    # -- games and money ------------------------------------------------------------------------------------
+    def _play(self) -> int:
+        moves = 0
+        for game_id, job_id, window in self.memory.games():
+            if game_id in self._done:
+                continue
+            job = self._jobs.get(job_id)
+            if job is None:  # a restarted agent: rebuild the game's agreed start
+                job = self._job(self.market.job(job_id))
+                if job is None:
+                    continue
+                if window > 0:
+                    self._trust_checkpoint(job, self.games.trace(job_id), window - 1)
+            try:
+                if self.games.view(game_id).phase.over:
+                    self._done.add(game_id)
+                    continue
+                if step_once(self.games, "challenger", job.oracle, game_id, job.core) is not None:
+                    moves += 1
+            except TrainyardError as exc:
+                self.failures += 1
+                log.warning("%s: game %d: %s", self.name, game_id, exc)
+        return moves
+
+    def _claim(self) -> int:
+        got = 0
+        try:
+            got += self.games.claim()
+            got += self.market.claim()
+        except TrainyardError as exc:
+            log.warning("%s: claim failed: %s", self.name, exc)
+        if got:
+            log.info("%s: claimed %g ETH", self.name, got / 10**18)
+        return got

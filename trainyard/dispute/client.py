@@ -1,0 +1,157 @@
+"""Typed calls to DisputeGame over :class:`~trainyard.chain.Chain`, and :func:`play`, the loop every party runs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3.logs import DISCARD
+
+from trainyard import merkle
+from trainyard.chain import Chain
+from trainyard.dispute import logic
+from trainyard.dispute.logic import GameView, Move, Phase, Posted
+from trainyard.dispute.oracle import ExactOracle
+from trainyard.errors import ContractError
+from trainyard.runtime import commit
+from trainyard.spec_core import SpecCore
+
+log = logging.getLogger("trainyard.dispute")
+
+
+class DisputeClient:
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.game_contract = chain.contract("DisputeGame")
+        self.market = chain.contract("JobMarket")
+
+    # -- reads ----------------------------------------------------------------------------------------------
+    def view(self, game_id: int) -> GameView:
+        g = self.chain.call(self.game_contract.functions.game(game_id))
+        mover, deadline = self.chain.call(self.game_contract.functions.deadline(game_id))
+        (challenger, _last, _st, phase, solver_turn, degree, out_index, _outs, solver, _ct, window, _oc, job_id, lo, hi,
+         step, _bond, chunk, *_rest) = g
+        return GameView(game_id, int(job_id), str(challenger), str(solver), Phase(int(phase)), bool(solver_turn),
+                        int(degree), int(window), int(lo), int(hi), int(step), int(out_index), int(chunk),
+                        int(deadline), self.chain.now())
+
+    def raw(self, game_id: int) -> dict[str, Any]:
+        fn = self.game_contract.functions.game(game_id)
+        comps = fn.abi["outputs"][0]["components"]
+        return {c["name"]: v for c, v in zip(comps, self.chain.call(fn))}
+
+    def posted(self, game_id: int, from_block: int = 0) -> Posted:
+        """The latest roots, op reveal and chunk the solver posted in this game."""
+        roots = self.chain.events("DisputeGame", "RootsPosted", from_block, gameId=game_id)
+        ops = self.chain.events("DisputeGame", "OpRevealed", from_block, gameId=game_id)
+        chunks = self.chain.events("DisputeGame", "ChunkRevealed", from_block, gameId=game_id)
+        return Posted(
+            roots=[bytes(r) for r in roots[-1]["args"]["roots"]] if roots else [],
+            next_values=[bytes(v) for v in ops[-1]["args"]["next"]] if ops else [],
+            output_hashes=[[bytes(h) for h in hs] for hs in ops[-1]["args"]["outputHashes"]] if ops else [],
+            chunk=bytes(chunks[-1]["args"]["data"]) if chunks else b"",
+        )
+
+    def live_games(self, job_id: int) -> list[int]:
+        return [int(g) for g in self.chain.call(self.game_contract.functions.liveGames(job_id))]
+
+    def games_of_job(self, job_id: int) -> list[int]:
+        return [int(e["args"]["gameId"]) for e in self.chain.events("DisputeGame", "GameOpened", 0, jobId=job_id)]
+
+    def trace(self, job_id: int) -> list[tuple[bytes, str]]:
+        """(state root, checkpoint CID) of every committed window, from the market's events."""
+        evs = self.chain.events("JobMarket", "TraceCommitted", 0, jobId=job_id)
+        return [(bytes(e["args"]["stateRoot"]), str(e["args"]["checkpointCID"])) for e in sorted(evs, key=lambda e: e["args"]["window"])]
+
+    def bond(self) -> int:
+        return int(self.chain.call(self.game_contract.functions.bond()))
+
+    def credit(self, account: str | None = None) -> int:
+        return int(self.chain.call(self.game_contract.functions.credits(to_checksum_address(account or self.chain.address))))
+
+    # -- writes ---------------------------------------------------------------------------------------------
+    def challenge(self, job_id: int, core: SpecCore, window: int, degree: int = 2) -> int:
+        """Open a game on trace leaf ``window`` (leaves rebuilt from the market's events)."""
+        trace = self.trace(job_id)
+        leaves = [commit.trace_leaf(w, root, cid) for w, (root, cid) in enumerate(trace)]
+
+        def leaf(w: int) -> tuple[bytes, bytes, list[bytes]]:
+            root, cid = trace[w]
+            return root, hashlib.sha256(cid.encode()).digest(), merkle.proof(leaves, w)
+
+        prev = leaf(window - 1) if window > 0 else (b"\x00" * 32, b"\x00" * 32, [])
+        fn = self.game_contract.functions.challenge(job_id, core.abi_tuple(), window, prev, leaf(window), degree)
+        receipt = self.chain.transact(fn, value=self.bond(), label="challenge")
+        (ev,) = self.game_contract.events.GameOpened().process_receipt(receipt, errors=DISCARD)
+        return int(ev["args"]["gameId"])
+
+    def send(self, game_id: int, move: Move, core: SpecCore) -> None:
+        f = self.game_contract.functions
+        match move:
+            case logic.PostRoots(roots):
+                fn, label = f.postRoots(game_id, roots), "postRoots"
+            case logic.Pick(roots, segment):
+                fn, label = f.pick(game_id, roots, segment), "pick"
+            case logic.RevealOp(prev, nxt, hashes):
+                fn, label = f.revealOp(game_id, core.abi_tuple(), prev, nxt, hashes), "revealOp"
+            case logic.NameChunk(out_index, chunk, leaf_hash, proof):
+                fn, label = f.nameChunk(game_id, out_index, chunk, leaf_hash, proof), "nameChunk"
+            case logic.RevealChunk(data):
+                fn, label = f.revealChunk(game_id, data), "revealChunk"
+            case logic.ProveElement(chunk, element, prev, inputs, row):
+                fn, label = f.proveElement(game_id, core.abi_tuple(), (chunk, element, prev, inputs, row)), "proveElement"
+            case logic.Timeout():
+                fn, label = f.timeout(game_id), "timeout"
+        self.chain.transact(fn, label=label)
+
+    def claim(self) -> int:
+        amount = self.credit()
+        if amount:
+            self.chain.transact(self.game_contract.functions.claimCredit(), label="claimCredit")
+        return amount
+
+
+def step_once(client: DisputeClient, role: str, oracle: ExactOracle, game_id: int, core: SpecCore) -> Move | None:
+    """Make this party's next move in a game, if it has one now; return it."""
+    view = client.view(game_id)
+    if role == "solver":
+        move = logic.solver_move(view, oracle)
+    else:
+        move = logic.challenger_move(view, oracle, client.posted(game_id))
+    if move is None:
+        return None
+    try:
+        client.send(game_id, move, core)
+    except ContractError as exc:
+        # a party whose computation the contract rejects cannot move; its clock runs out and it loses
+        log.warning("game %d: the %s cannot %s: %s", game_id, role, type(move).__name__, exc)
+        return None
+    log.info("game %d: %s %s", game_id, role, type(move).__name__)
+    return move
+
+
+def play(
+    parties: list[tuple[DisputeClient, str, ExactOracle]],
+    game_id: int,
+    core: SpecCore,
+    on_move: Callable[[str, Move], None] | None = None,
+    max_moves: int = 400,
+) -> GameView:
+    """Drive a game between in-process parties to its end (tests, the demo and the benchmark)."""
+    for _ in range(max_moves):
+        moved = False
+        for client, role, oracle in parties:
+            view = client.view(game_id)
+            if view.phase.over:
+                return view
+            move = step_once(client, role, oracle, game_id, core)
+            if move is not None:
+                moved = True
+                if on_move is not None:
+                    on_move(role, move)
+        if not moved:
+            return parties[0][0].view(game_id)
+    raise RuntimeError(f"game {game_id} did not end in {max_moves} moves")

@@ -1,0 +1,134 @@
+"""A market round with challengers, driven tick by tick on a devnet: a submitter posts a job, solver agents bid and
+train (a solver may be given a cheating computation), challenger agents re-execute and dispute, the devnet clock
+jumps to the next deadline whenever nobody acts. Used by the demo's second round and the adversarial tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from trainyard.chain import Chain, GasRecord
+from trainyard.challenger.agent import ChallengerAgent
+from trainyard.challenger.logic import ChallengerPolicy
+from trainyard.challenger.memory import ChallengerMemory
+from trainyard.deploy import Economics, deploy
+from trainyard.devnet import advance_time, dev_keys
+from trainyard.dispute.client import DisputeClient
+from trainyard.dispute.oracle import ExactOracle
+from trainyard.jobs import JobState
+from trainyard.market import Market
+from trainyard.solver.agent import SolverAgent
+from trainyard.solver.logic import SolverPolicy
+from trainyard.solver.memory import SolverMemory
+from trainyard.spec import load_spec
+from trainyard.store import ContentStore, LocalStore
+from trainyard.submitter import post, prepare
+
+log = logging.getLogger("trainyard.rounds")
+ETH = 10**18
+OracleFactory = Callable[[Any, Any], ExactOracle]
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    name: str
+    price: int
+    oracle: OracleFactory | None = None  # None: the exact runtime
+    store: Callable[[ContentStore], ContentStore] | None = None  # e.g. a store that withholds checkpoints
+
+
+@dataclass(frozen=True)
+class ChallengerSpec:
+    name: str
+    policy: ChallengerPolicy
+    oracle: OracleFactory | None = None
+
+
+@dataclass
+class RoundResult:
+    job_id: int
+    state: JobState
+    addresses: dict[str, str]  # role -> address
+    contracts: dict[str, str]
+    start: dict[str, int]  # wallet balances before
+    end: dict[str, int] = field(default_factory=dict)
+    gas: list[GasRecord] = field(default_factory=list)
+    games: list[int] = field(default_factory=list)
+    chains: dict[str, Chain] = field(default_factory=dict)
+
+    def fees(self, role: str) -> int:
+        return sum(g.fee for g in self.gas if g.sender == self.addresses[role])
+
+    def delta(self, role: str) -> int:
+        """Change of a role's wallet, gas fees added back: what it gained or lost in the market."""
+        return self.end[role] - self.start[role] + self.fees(role)
+
+
+def run_contested_round(
+    rpc_url: str,
+    home: Path,
+    spec_path: Path,
+    solvers: list[SolverSpec],
+    challengers: list[ChallengerSpec],
+    *,
+    econ: Economics = Economics(),
+    max_ticks: int = 2000,
+    on_tick: Callable[[int], None] | None = None,
+) -> RoundResult:
+    gas: list[GasRecord] = []
+    roles = ["deployer", "submitter", *[s.name for s in solvers], *[c.name for c in challengers]]
+    keys = dev_keys(len(roles) + 1)[1:]  # account 0 produces the blocks and takes the tips
+    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(roles, keys)}
+    contracts = deploy(chains["deployer"], home / "deployments.json", econ)
+    for c in chains.values():
+        c.addresses.update(contracts)
+    store = LocalStore(home / "store")
+    start = {r: c.balance() for r, c in chains.items()}
+    job_id = post(Market(chains["submitter"]), prepare(load_spec(spec_path), store))
+
+    solver_agents = [
+        SolverAgent(Market(chains[s.name]), s.store(store) if s.store else store,
+                    SolverMemory(home / f"{s.name}.sqlite"), SolverPolicy(price=s.price, target_stake=2 * ETH),
+                    name=s.name, show_progress=False, oracle_factory=s.oracle)
+        for s in solvers
+    ]
+    challenger_agents = [
+        ChallengerAgent(Market(chains[c.name]), store, ChallengerMemory(home / f"{c.name}.sqlite"), c.policy,
+                        name=c.name, oracle_factory=c.oracle)
+        for c in challengers
+    ]
+    sub = Market(chains["submitter"])
+    games = DisputeClient(chains["deployer"])
+    w3 = chains["deployer"].w3
+    for tick in range(max_ticks):
+        if on_tick is not None:
+            on_tick(tick)
+        acted = sum(len(a.tick()) for a in solver_agents)
+        acted += sum(bool(a.tick()) for a in challenger_agents)
+        job = sub.job(job_id)
+        live = games.live_games(job_id)
+        if job.state.is_over and not live and not acted:
+            break
+        if acted:
+            continue
+        now = chains["deployer"].now()
+        waits = [t for t in (job.bid_deadline, job.reveal_deadline, job.finalize_at, job.train_deadline) if t and t >= now]
+        waits += [games.view(g).deadline for g in live]
+        if not waits:
+            raise RuntimeError(f"round stuck: job {job_id} is {job.state.label} and nobody acts")
+        advance_time(w3, min(waits) - now + 1)
+    else:
+        raise RuntimeError("the round did not finish")
+    for a in challenger_agents:  # collect what the challengers won
+        a.tick()
+    sub.claim()
+    return RoundResult(
+        job_id=job_id, state=sub.job(job_id).state, addresses={r: c.address for r, c in chains.items()},
+        contracts=contracts, start=start, end={r: c.balance() for r, c in chains.items()}, gas=gas,
+        games=games.games_of_job(job_id), chains=chains,
+    )
