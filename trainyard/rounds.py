@@ -40,6 +40,7 @@ class SolverSpec:
     price: int
     oracle: OracleFactory | None = None  # None: the exact runtime
     store: Callable[[ContentStore], ContentStore] | None = None  # e.g. a store that withholds checkpoints
+    defend: bool = True  # False: never answers a dispute
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def run_contested_round(
     solver_agents = [
         SolverAgent(Market(chains[s.name]), s.store(store) if s.store else store,
                     SolverMemory(home / f"{s.name}.sqlite"), SolverPolicy(price=s.price, target_stake=2 * ETH),
-                    name=s.name, show_progress=False, oracle_factory=s.oracle)
+                    name=s.name, show_progress=False, oracle_factory=s.oracle, defend=s.defend)
         for s in solvers
     ]
     challenger_agents = [

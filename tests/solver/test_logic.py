@@ -112,3 +112,13 @@ def test_loser_does_nothing_while_another_trains():
 def test_winner_finalizes_and_claims():
     j = job(JobState.FINALIZABLE, winner=ME, leaf_count=4, result_at=3000)
     assert next_actions(view(j, credits=5), POLICY) == [Finalize(1), Claim()]
+
+
+def test_winner_keeps_training_while_a_dispute_is_open_until_the_result():
+    # a dispute opened during training must not run the solver past its deadline
+    v = view(job(JobState.DISPUTED, winner=ME, leaf_count=2, open_disputes=1), locked_stake=ETH, free_stake=ETH)
+    assert next_actions(v, POLICY) == [TrainWindow(1, 2)]
+    v = view(job(JobState.DISPUTED, winner=ME, leaf_count=4, open_disputes=1), locked_stake=ETH, free_stake=ETH)
+    assert next_actions(v, POLICY) == [SubmitResult(1)]
+    v = view(job(JobState.DISPUTED, winner=ME, leaf_count=4, result_at=3000, open_disputes=1), locked_stake=ETH, free_stake=ETH)
+    assert next_actions(v, POLICY) == []

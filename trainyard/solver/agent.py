@@ -66,9 +66,12 @@ class SolverAgent:
         name: str = "solver",
         show_progress: bool = True,
         oracle_factory: Callable[[Any, Any], ExactOracle] | None = None,
+        defend: bool = True,
     ) -> None:
         """``oracle_factory(cfg, data)`` replaces the exact runtime by another computation (the adversarial tests'
-        cheating solvers): the agent then trains and argues from that oracle."""
+        cheating solvers): the agent then trains and argues from that oracle. ``defend=False``: it never answers a
+        dispute (an offline or stalling solver)."""
+        self.defend = defend
         self.market, self.store, self.memory, self.policy = market, store, memory, policy
         self.oracle_factory = oracle_factory
         self.disputes = DisputeClient(market.chain) if "DisputeGame" in market.chain.addresses else None
@@ -92,7 +95,7 @@ class SolverAgent:
         info = self.market.stake_info(self.me)
         return logic.SolverView(
             now=self.market.chain.now(), me=self.me, free_stake=info.free, locked_stake=info.locked,
-            credits=info.credits, jobs=tuple(jobs), bids=self.memory.bids(), inspected=self.memory.inspected(),
+            credits=info.credits + (self.disputes.credit(self.me) if self.disputes else 0), jobs=tuple(jobs), bids=self.memory.bids(), inspected=self.memory.inspected(),
         )
 
     # -- acting --------------------------------------------------------------------------------------------
@@ -113,7 +116,7 @@ class SolverAgent:
     def _defend(self, view: logic.SolverView) -> list[Any]:
         """Answer every live dispute game against this solver's jobs (the game's state is all on chain, so a
         restarted agent picks up where it was)."""
-        if self.disputes is None:
+        if self.disputes is None or not self.defend:
             return []
         moves: list[Any] = []
         for job in view.jobs:
@@ -188,7 +191,7 @@ class SolverAgent:
             case logic.Finalize(job_id):
                 m.finalize(job_id)
             case logic.Claim():
-                got = m.claim()
+                got = m.claim() + (self.disputes.claim() if self.disputes else 0)
                 log.info("%s: claimed %g ETH", self.name, got / 10**18)
 
     def _train_window(self, view: JobView, window: int) -> None:
