@@ -167,6 +167,39 @@ def cmd_solver_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_challenger_run(args: argparse.Namespace) -> int:
+    """`trainyard verifier run` and `trainyard whistleblower run`: the same agent, two policies."""
+    import os
+
+    from trainyard.challenger.agent import ChallengerAgent
+    from trainyard.challenger.logic import ChallengerPolicy
+    from trainyard.challenger.memory import ChallengerMemory
+
+    role = args.cmd
+    try:
+        ChallengerPolicy(sample_rate=args.sample_rate, degree=args.degree)
+    except ValueError as exc:
+        raise TrainyardError(str(exc)) from None
+    s = _settings(args)
+    market = _market(args)
+    db = Path(args.db) if args.db else s.home / f"{role}-{market.chain.address.lower()}.sqlite"
+    secret_file = s.home / f"{role}-{market.chain.address.lower()}.secret"
+    if not secret_file.exists():  # the sample seed: kept, so a restarted verifier samples the same windows
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        secret_file.write_bytes(os.urandom(32))
+        secret_file.chmod(0o600)
+    policy = ChallengerPolicy(sample_rate=args.sample_rate, after_result=role == "whistleblower",
+                              degree=args.degree, secret=secret_file.read_bytes())
+    agent = ChallengerAgent(market, _store(args), ChallengerMemory(db), policy, name=role)
+    what = "every window of each result" if role == "whistleblower" else f"{args.sample_rate:.0%} of each job's windows"
+    print(f"{role} {market.chain.address} re-executing {what} (state in {db}); Ctrl-C to stop")
+    try:
+        agent.run(poll_s=args.poll)
+    except KeyboardInterrupt:
+        print("stopped")
+    return 0
+
+
 def _password(args: argparse.Namespace, confirm: bool) -> str:
     import getpass
     import os
@@ -247,12 +280,25 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
     sr.add_argument("--db", help="SQLite state file (default $TRAINYARD_HOME/solver-<address>.sqlite)")
     sr.set_defaults(fn=cmd_solver_run)
+    for role, rate, text in (("verifier", 0.25, "re-execute a sample of every job's windows as they are committed; "
+                              "dispute a wrong one and play the game"),
+                             ("whistleblower", 1.0, "re-check submitted results during their challenge period; "
+                              "dispute a wrong one and play the game")):
+        sp = sub.add_parser(role, help=f"run a {role} agent")
+        rsub = sp.add_subparsers(dest=f"{role}_cmd", required=True)
+        rr = rsub.add_parser("run", help=text)
+        rr.add_argument("--sample-rate", type=float, default=rate, help=f"fraction of windows re-executed (default {rate})")
+        rr.add_argument("--degree", type=int, default=2, help="dissection degree of the games it opens, 2..16")
+        rr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
+        rr.add_argument("--db", help=f"SQLite state file (default $TRAINYARD_HOME/{role}-<address>.sqlite)")
+        rr.set_defaults(fn=cmd_challenger_run)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose or args.cmd == "solver" else logging.WARNING,
+    agent = args.cmd in ("solver", "verifier", "whistleblower")
+    logging.basicConfig(level=logging.INFO if args.verbose or agent else logging.WARNING,
                         format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if args.cmd == "stake" and args.action == "deposit" and not args.amount:
         print("error: stake deposit needs an amount, e.g. `trainyard stake deposit 2`", file=sys.stderr)

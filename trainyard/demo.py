@@ -4,6 +4,9 @@ A submitter posts the digits job of ``examples/digits.yaml``; three solvers with
 bid in the sealed-bid auction; the lowest bidder wins, trains with the exact runtime, commits a checkpoint trace
 root per window, submits the model and is paid the second-lowest price. The devnet's clock is moved forward
 whenever every agent is waiting on a deadline, so the round takes as long as the training does.
+
+A second round (:mod:`trainyard.demo_dispute`) has a cheating solver win the same job; a verifier catches it and
+the dispute game proves one op wrong on chain.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pathlib import Path
 
 from trainyard.chain import Chain, GasRecord
 from trainyard.config import ROOT
+from trainyard.demo_dispute import report as report_dispute
+from trainyard.demo_dispute import run_cheating_round
 from trainyard.deploy import deploy
 from trainyard.devnet import Devnet, advance_time, dev_keys
 from trainyard.jobs import JobState
@@ -183,8 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         with Devnet() as net:
             print(f"Anvil devnet on {net.url} (stopped at the end)")
             result = run_round(net.url, home, Path(args.spec))
-        print(report(result))
-    return 0 if result.state is JobState.FINALIZED else 1
+            print(report(result))
+            print("\n--- round 2: a cheating solver, a verifier, the dispute game ---")
+            contested = run_cheating_round(net.url, home / "round2", Path(args.spec))
+            print(report_dispute(contested))
+    return 0 if result.state is JobState.FINALIZED and contested.state is JobState.SLASHED else 1
 
 
 if __name__ == "__main__":

@@ -34,3 +34,16 @@ def test_full_round_pays_lowest_bidder_the_second_price(devnet, tmp_path):
     assert r.contract_balances["Staking"] == 6 * ETH
     assert r.contract_balances["JobMarket"] == 0
     assert r.accuracy is not None and r.accuracy > 0.8
+
+
+def test_demo_cheater_is_caught_and_slashed(devnet, tmp_path):
+    from trainyard.demo_dispute import report, run_cheating_round
+    from trainyard.dispute.client import DisputeClient
+
+    r = run_cheating_round(devnet.url, tmp_path, SPEC)
+    assert r.state is JobState.SLASHED and len(r.games) == 1
+    game = DisputeClient(r.chains["deployer"]).raw(r.games[0])
+    assert game["step"] == 600 and game["phase"] == 8  # the nudged step; the challenger won
+    assert r.delta("submitter") == 0 and r.delta("verifier") == ETH // 2
+    text = report(r)
+    assert "sgd_l0.weight" in text and "caught and slashed" in text
