@@ -33,6 +33,8 @@ contract DisputeGame is IDisputeGame {
     uint256 public totalBurned;
     /// @notice Returned bonds and rewards awaiting `claimCredit`.
     mapping(address account => uint256) public credits;
+    /// @notice Who was rewarded when a job's solver lost (the verifier pool pays it from an approver's stake).
+    mapping(uint256 jobId => address) public slashedBy;
 
     mapping(uint256 gameId => Game) private _games;
     mapping(uint256 jobId => uint256[]) private _live;
@@ -278,6 +280,7 @@ contract DisputeGame is IDisputeGame {
             if (ids[i] < first) first = ids[i];
         }
         address rewarded = _games[first].challenger;
+        if (slashedBy[jobId] == address(0)) slashedBy[jobId] = rewarded;
         credits[g.challenger] += g.bond;
         emit GameEnded(gameId, jobId, true, rewarded, 0);
         for (uint256 i = 0; i < ids.length; ++i) {

@@ -1,4 +1,4 @@
-"""brownie script: deploy Staking, JobMarket, OneStep and DisputeGame on any network brownie knows and write the deployments file.
+"""brownie script: deploy Staking, JobMarket, OneStep, DisputeGame and VerifierPool on any network brownie knows and write the deployments file.
 
     brownie run scripts/deploy.py --network <name>
 
@@ -11,7 +11,7 @@ $TRAINYARD_DEPLOYMENTS (default .trainyard/deployments.json) under the chain id,
 import os
 from pathlib import Path
 
-from brownie import DisputeGame, JobMarket, OneStep, Staking, accounts, chain, network
+from brownie import DisputeGame, JobMarket, OneStep, Staking, VerifierPool, accounts, chain, network
 
 from trainyard.config import write_deployments
 from trainyard.deploy import Economics
@@ -31,7 +31,9 @@ def main():
         market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps, {"from": deployer}
     )
     market.setDisputeGame(game, {"from": deployer})
+    pool = VerifierPool.deploy(market, staking, game, econ.verifier_stake, econ.slash_reward_bps, {"from": deployer})
+    staking.setAuthorized(pool, True, {"from": deployer})
     path = Path(os.environ.get("TRAINYARD_DEPLOYMENTS", ".trainyard/deployments.json"))
-    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game}
+    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game, "VerifierPool": pool}
     write_deployments(path, chain.id, {k: v.address for k, v in addresses.items()})
     print(", ".join(f"{k} {v.address}" for k, v in addresses.items()) + f" -> {path} (chain {chain.id})")

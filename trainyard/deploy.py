@@ -1,4 +1,4 @@
-"""Deploy Staking, JobMarket, OneStep and DisputeGame with web3 (any network with an RPC URL) and write the deployments file."""
+"""Deploy Staking, JobMarket, OneStep, DisputeGame and VerifierPool with web3 (any network with an RPC URL) and write the deployments file."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Economics:
     challenge_bond: int = 10**17  # 0.1 ETH a challenger pays to open a dispute game
     clock_budget: int = 24 * 3600  # seconds each party of a game has for all its moves (a chess clock)
     bond_reward_bps: int = 5_000  # 50% of a losing challenger's bond to the solver, the rest burned
+    verifier_stake: int = 10**18  # 1 ETH a verifier locks to join the pool, lost for approving a wrong result
 
 
 def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> dict[str, str]:
@@ -28,6 +29,9 @@ def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> di
     one_step = chain.deploy("OneStep")
     game = chain.deploy("DisputeGame", market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps)
     chain.transact(chain.contract("JobMarket").functions.setDisputeGame(game), label="setDisputeGame")
-    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game}
+    pool = chain.deploy("VerifierPool", market, staking, game, econ.verifier_stake, econ.slash_reward_bps)
+    chain.transact(chain.contract("Staking").functions.setAuthorized(pool, True), label="setAuthorized")
+    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game,
+                 "VerifierPool": pool}
     write_deployments(deployments, chain.w3.eth.chain_id, addresses)
     return addresses

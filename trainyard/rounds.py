@@ -22,6 +22,7 @@ from trainyard.dispute.client import DisputeClient
 from trainyard.dispute.oracle import ExactOracle
 from trainyard.jobs import JobState
 from trainyard.market import Market
+from trainyard.pool import PoolClient
 from trainyard.solver.agent import SolverAgent
 from trainyard.solver.logic import SolverPolicy
 from trainyard.solver.memory import SolverMemory
@@ -48,6 +49,8 @@ class ChallengerSpec:
     name: str
     policy: ChallengerPolicy
     oracle: OracleFactory | None = None
+    pool: bool = False  # joins the verifier pool
+    agent: type[ChallengerAgent] = ChallengerAgent
 
 
 @dataclass
@@ -79,6 +82,7 @@ def run_contested_round(
     *,
     econ: Economics = Economics(),
     max_ticks: int = 2000,
+    verification_fee: int = 0,
     on_tick: Callable[[int], None] | None = None,
 ) -> RoundResult:
     gas: list[GasRecord] = []
@@ -90,7 +94,17 @@ def run_contested_round(
         c.addresses.update(contracts)
     store = LocalStore(home / "store")
     start = {r: c.balance() for r, c in chains.items()}
+    # pool members join before the job exists, so that the draw can pick them
+    challenger_agents = [
+        c.agent(Market(chains[c.name]), store, ChallengerMemory(home / f"{c.name}.sqlite"), c.policy,
+                name=c.name, oracle_factory=c.oracle, pool=c.pool)
+        for c in challengers
+    ]
+    for a in challenger_agents:
+        a.tick()
     job_id = post(Market(chains["submitter"]), prepare(load_spec(spec_path), store))
+    if verification_fee:
+        PoolClient(chains["submitter"]).fund(job_id, verification_fee)
 
     solver_agents = [
         SolverAgent(Market(chains[s.name]), s.store(store) if s.store else store,
@@ -98,14 +112,10 @@ def run_contested_round(
                     name=s.name, show_progress=False, oracle_factory=s.oracle, defend=s.defend)
         for s in solvers
     ]
-    challenger_agents = [
-        ChallengerAgent(Market(chains[c.name]), store, ChallengerMemory(home / f"{c.name}.sqlite"), c.policy,
-                        name=c.name, oracle_factory=c.oracle)
-        for c in challengers
-    ]
     sub = Market(chains["submitter"])
     games = DisputeClient(chains["deployer"])
     w3 = chains["deployer"].w3
+    idle_blocks = 0
     for tick in range(max_ticks):
         if on_tick is not None:
             on_tick(tick)
@@ -116,7 +126,13 @@ def run_contested_round(
         if job.state.is_over and not live and not acted:
             break
         if acted:
+            idle_blocks = 0
             continue
+        if idle_blocks < 2:  # let blocks pass before time jumps (a draw waits for the hash of a later block)
+            w3.provider.make_request("evm_mine", [])
+            idle_blocks += 1
+            continue
+        idle_blocks = 0
         now = chains["deployer"].now()
         waits = [t for t in (job.bid_deadline, job.reveal_deadline, job.finalize_at, job.train_deadline) if t and t >= now]
         waits += [games.view(g).deadline for g in live]
@@ -125,9 +141,12 @@ def run_contested_round(
         advance_time(w3, min(waits) - now + 1)
     else:
         raise RuntimeError("the round did not finish")
-    for a in challenger_agents:  # collect what the challengers won
-        a.tick()
+    for _ in range(3):  # settle the pool, collect what the challengers won
+        for a in challenger_agents:
+            a.tick()
     sub.claim()
+    if "VerifierPool" in contracts:
+        PoolClient(chains["submitter"]).claim()
     return RoundResult(
         job_id=job_id, state=sub.job(job_id).state, addresses={r: c.address for r, c in chains.items()},
         contracts=contracts, start=start, end={r: c.balance() for r, c in chains.items()}, gas=gas,

@@ -9,12 +9,14 @@ import random
 import torch
 from conftest import PRICE, STAKE, VERIFIER, WHISTLEBLOWER, contest
 
+from trainyard.challenger.agent import ChallengerAgent
 from trainyard.challenger.logic import ChallengerPolicy, sampled_windows
 from trainyard.dispute import scenario as sc
 from trainyard.dispute.client import DisputeClient
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.jobs import JobState
 from trainyard.market import Market
+from trainyard.pool import PoolClient
 from trainyard.rounds import ChallengerSpec, SolverSpec, run_contested_round
 from trainyard.runtime.fixed import batch_indices
 from trainyard.runtime.model import TrainConfig, init_state
@@ -211,3 +213,61 @@ def test_wrong_challenger_loses_its_bond_and_the_honest_solver_is_paid(devnet, t
     assert r.delta("solver") + held(r, "solver") == PRICE + bond // 2  # paid, plus half the bond
     assert r.delta("submitter") == -PRICE
     contracts_hold_what_they_owe(r)
+
+
+# -- the verifier pool --------------------------------------------------------------------------------------
+FEE = 10**16
+
+
+class LazyVerifier(ChallengerAgent):
+    """Approves whatever it is drawn for without re-executing anything (the verifier's dilemma)."""
+
+    def _check(self, view):
+        return 0, 0
+
+    def _verify_assignment(self, view, seed):
+        self.pool.approve(view.job_id)
+        return 1
+
+
+def pool_member(name, agent=ChallengerAgent, **policy):
+    return ChallengerSpec(name, ChallengerPolicy(**{"sample_rate": 1.0, "secret": name.encode(), **policy}), pool=True,
+                          agent=agent)
+
+
+def pool_round(devnet, tmp_path, spec_path, oracle, challengers):
+    return run_contested_round(devnet.url, tmp_path / "home", spec_path, [SolverSpec("solver", PRICE, oracle)],
+                               challengers, verification_fee=FEE)
+
+
+def test_pool_verifier_is_drawn_approves_and_earns_the_fee(devnet, tmp_path, spec_path):
+    r = pool_round(devnet, tmp_path, spec_path, None, [pool_member("verifier", after_result=True)])
+    pool = PoolClient(r.chains["deployer"]).assignment(r.job_id)
+    assert r.state is JobState.FINALIZED and pool.approved and pool.settled
+    assert pool.verifier == r.addresses["verifier"]
+    assert r.delta("verifier") + held(r, "verifier") == FEE  # its stake is intact, the fee is earned
+    assert r.delta("submitter") == -PRICE - FEE
+
+
+def test_lazy_verifier_is_slashed_the_first_time_it_approves_a_wrong_result(devnet, tmp_path, spec_path):
+    cheat = tampering(Tamper(9, SGD_W0, nudge("l0.weight", 4, 5)))
+    r = pool_round(devnet, tmp_path, spec_path, cheat, [pool_member("verifier", LazyVerifier), WHISTLEBLOWER])
+    pool = PoolClient(r.chains["deployer"])
+    a = pool.assignment(r.job_id)
+    assert r.state is JobState.SLASHED and a.approved and a.settled and a.verifier == r.addresses["verifier"]
+    verifier_stake = pool.stake()
+    assert r.delta("verifier") + held(r, "verifier") == -verifier_stake  # its whole pool stake
+    # and it was put out of the pool (its agent may join again with fresh stake)
+    assert r.chains["deployer"].events("VerifierPool", "Deregistered", 0, verifier=r.addresses["verifier"])
+    # the whistleblower is paid half the solver's stake and half the lazy verifier's
+    assert r.delta("whistleblower") == STAKE // 2 + verifier_stake // 2
+    assert r.delta("submitter") == 0  # price and verification fee back
+
+
+def test_pool_verifier_disputes_instead_of_approving_a_wrong_result(devnet, tmp_path, spec_path):
+    cheat = tampering(Tamper(13, SGD_W0, nudge("l1.weight", 2, 3)))
+    r = pool_round(devnet, tmp_path, spec_path, cheat, [pool_member("verifier", after_result=True)])
+    a = PoolClient(r.chains["deployer"]).assignment(r.job_id)
+    assert r.state is JobState.SLASHED and not a.approved and a.settled
+    assert r.delta("verifier") + held(r, "verifier") == STAKE // 2  # the game's reward; no fee, no loss
+    assert r.delta("submitter") == 0

@@ -20,8 +20,9 @@ from trainyard.challenger.memory import ChallengerMemory
 from trainyard.dispute.client import DisputeClient, step_once
 from trainyard.dispute.oracle import ExactOracle
 from trainyard.errors import StoreError, TrainyardError
-from trainyard.jobs import JobView
+from trainyard.jobs import JobState, JobView
 from trainyard.market import Market
+from trainyard.pool import PoolClient
 from trainyard.solver.agent import load_job
 from trainyard.spec_core import SpecCore, core_from
 from trainyard.store import ContentStore
@@ -61,9 +62,12 @@ class ChallengerAgent:
         *,
         name: str = "verifier",
         oracle_factory: Callable[[Any, Any], ExactOracle] | None = None,
+        pool: bool = False,
     ) -> None:
-        """``oracle_factory`` replaces the exact runtime (tests: a challenger that computes wrongly)."""
+        """``oracle_factory`` replaces the exact runtime (tests: a challenger that computes wrongly). ``pool``: join
+        the verifier pool, verify the jobs it is drawn for (the windows the draw's seed samples) and approve them."""
         self.market, self.store, self.memory, self.policy, self.name = market, store, memory, policy, name
+        self.pool = PoolClient(market.chain) if pool else None
         self.games = DisputeClient(market.chain)
         self.me = market.chain.address
         self.oracle_factory = oracle_factory
@@ -90,7 +94,7 @@ class ChallengerAgent:
                 log.warning("%s: job %d: %s", self.name, job_id, exc)
                 continue
             checked, opened = checked + c, opened + o
-        moves = self._play()
+        moves = self._play() + self._pool_duties()
         claimed = self._claim() if not (checked or opened or moves) else 0
         return Activity(checked, opened, moves, claimed)
 
@@ -115,10 +119,12 @@ class ChallengerAgent:
 
     def _check(self, view: JobView) -> tuple[int, int]:
         """Check the sampled windows now due; open a game on a wrong one. Returns (windows checked, games opened)."""
+        done = self.memory.checked(view.job_id)
+        return self._check_windows(view, logic.due(view, self.policy, set(done)))
+
+    def _check_windows(self, view: JobView, todo: list[int]) -> tuple[int, int]:
         if any(j == view.job_id for _, j, _ in self.memory.games()):
             return 0, 0  # one game per job per challenger
-        done = self.memory.checked(view.job_id)
-        todo = logic.due(view, self.policy, set(done))
         if not todo:
             return 0, 0
         job = self._job(view)
@@ -165,6 +171,66 @@ class ChallengerAgent:
                 return w
         return upto
 
+    # -- the verifier pool ----------------------------------------------------------------------------------
+    def _pool_duties(self) -> int:
+        """Join the pool; draw verifiers for funded jobs; verify and approve the jobs drawn for this agent; settle
+        ended jobs. Returns the transactions sent."""
+        if self.pool is None:
+            return 0
+        sent = 0
+        try:
+            if not self.pool.registered():
+                need = self.pool.stake() - self.market.stake_info().free
+                if need > 0:
+                    self.market.deposit(need)
+                self.pool.register()
+                log.info("%s: joined the verifier pool", self.name)
+                sent += 1
+            for job_id in range(1, self.market.job_count() + 1):
+                sent += self._pool_job(job_id)
+        except TrainyardError as exc:
+            self.failures += 1
+            log.warning("%s: verifier pool: %s", self.name, exc)
+        return sent
+
+    def _pool_job(self, job_id: int) -> int:
+        assert self.pool is not None
+        a = self.pool.assignment(job_id)
+        if not a.funded or a.settled:
+            return 0
+        view = self.market.job(job_id)
+        if view.state.is_over:
+            self.pool.settle(job_id)
+            return 1
+        if view.state not in (JobState.CHALLENGE, JobState.DISPUTED):
+            return 0
+        if not a.drawn:
+            block = self.pool.block()
+            if a.request_block == 0 or block > a.request_block + 256:
+                self.pool.request_draw(job_id)
+            elif block > a.request_block:  # that block is mined: its hash is known
+                self.pool.draw(job_id)
+            else:
+                return 0
+            return 1
+        if a.verifier.lower() != self.me.lower() or a.approved:
+            return 0
+        return self._verify_assignment(view, a.seed)
+
+    def _verify_assignment(self, view: JobView, seed: bytes) -> int:
+        """Re-execute the windows the draw's seed samples; approve if they all agree (a game is opened otherwise)."""
+        windows = logic.sampled_windows(logic.ChallengerPolicy(self.policy.sample_rate, secret=seed), view.job_id,
+                                        view.num_windows)
+        done = self.memory.checked(view.job_id)
+        self._check_windows(view, [w for w in windows if w not in done])
+        done = self.memory.checked(view.job_id)
+        if all(done.get(w) is True for w in windows):
+            assert self.pool is not None
+            self.pool.approve(view.job_id)
+            log.info("%s: approved job %d (windows %s re-executed)", self.name, view.job_id, windows)
+            return 1
+        return 0
+
     # -- games and money ------------------------------------------------------------------------------------
     def _play(self) -> int:
         moves = 0
@@ -194,6 +260,8 @@ class ChallengerAgent:
         try:
             got += self.games.claim()
             got += self.market.claim()
+            if self.pool is not None:
+                got += self.pool.claim()
         except TrainyardError as exc:
             log.warning("%s: claim failed: %s", self.name, exc)
         if got:

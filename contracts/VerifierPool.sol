@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IVerifierPool} from "./interfaces/IVerifierPool.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IStaking} from "./interfaces/IStaking.sol";
+
+interface ISlashRecord {
+    function slashedBy(uint256 jobId) external view returns (address);
+}
+
+/// @title VerifierPool
+/// @notice See {IVerifierPool}.
+contract VerifierPool is IVerifierPool {
+    /// @notice Registered verifiers at most (bounds deregistration's search).
+    uint256 public constant MAX_VERIFIERS = 64;
+    uint256 private constant BPS = 10_000;
+
+    IJobMarket public immutable market;
+    IStaking public immutable staking;
+    ISlashRecord public immutable game;
+    /// @notice Stake each verifier locks, and loses for approving a wrong result.
+    uint256 public immutable verifierStake;
+    /// @notice Share of a slashed verifier's stake credited to whoever proved the result wrong.
+    uint16 public immutable slashRewardBps;
+
+    /// @notice Fees and refunds awaiting `claimCredit`.
+    mapping(address account => uint256) public credits;
+    /// @notice Assignments a verifier has not settled yet.
+    mapping(address verifier => uint256) public pending;
+
+    address[] private _verifiers;
+    mapping(address verifier => bool) private _registered;
+    mapping(uint256 jobId => Assignment) private _assignments;
+
+    constructor(IJobMarket market_, IStaking staking_, ISlashRecord game_, uint256 verifierStake_, uint16 slashRewardBps_) {
+        market = market_;
+        staking = staking_;
+        game = game_;
+        verifierStake = verifierStake_;
+        slashRewardBps = slashRewardBps_;
+    }
+
+    /// @inheritdoc IVerifierPool
+    function register() external {
+        if (_registered[msg.sender]) revert PoolAlreadyRegistered(msg.sender);
+        if (_verifiers.length >= MAX_VERIFIERS) revert PoolFull(MAX_VERIFIERS);
+        _registered[msg.sender] = true;
+        _verifiers.push(msg.sender);
+        emit Registered(msg.sender, verifierStake);
+        staking.lock(msg.sender, verifierStake);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function deregister() external {
+        if (!_registered[msg.sender]) revert PoolNotRegistered(msg.sender);
+        if (pending[msg.sender] != 0) revert PoolHasAssignments(msg.sender, pending[msg.sender]);
+        _remove(msg.sender);
+        uint256 locked = staking.lockedStake(msg.sender);
+        staking.unlock(msg.sender, locked < verifierStake ? locked : verifierStake);
+    }
+
+    /// @dev Take a verifier out of the draw (at most MAX_VERIFIERS entries to search).
+    function _remove(address v) private {
+        _registered[v] = false;
+        uint256 n = _verifiers.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (_verifiers[i] == v) {
+                _verifiers[i] = _verifiers[n - 1];
+                _verifiers.pop();
+                break;
+            }
+        }
+        emit Deregistered(v);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function fund(uint256 jobId) external payable {
+        Assignment storage a = _assignments[jobId];
+        if (msg.value == 0 || msg.value > type(uint96).max || a.funder != address(0)) revert PoolBadFunding(jobId);
+        if (jobId == 0 || jobId > market.jobCount()) revert PoolBadFunding(jobId);
+        (a.funder, a.fee) = (msg.sender, uint96(msg.value));
+        emit Funded(jobId, msg.sender, msg.value);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function requestDraw(uint256 jobId) external {
+        Assignment storage a = _assignments[jobId];
+        if (a.funder == address(0)) revert PoolBadFunding(jobId);
+        if (a.verifier != address(0)) revert PoolAlreadyDrawn(jobId, a.verifier);
+        IJobMarket.JobState s = market.state(jobId);
+        if (s != IJobMarket.JobState.Challenge && s != IJobMarket.JobState.Disputed) revert PoolWrongState(jobId, uint8(s));
+        // a request whose block hash is out of reach (256 blocks) may be renewed
+        if (a.requestBlock != 0 && block.number <= uint256(a.requestBlock) + 256) {
+            revert PoolDrawNotReady(jobId, a.requestBlock);
+        }
+        a.requestBlock = uint40(block.number + 1);
+        emit DrawRequested(jobId, block.number + 1);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function draw(uint256 jobId) external {
+        Assignment storage a = _assignments[jobId];
+        if (a.verifier != address(0)) revert PoolAlreadyDrawn(jobId, a.verifier);
+        bytes32 h = a.requestBlock == 0 ? bytes32(0) : blockhash(a.requestBlock);
+        if (h == bytes32(0)) revert PoolDrawNotReady(jobId, a.requestBlock);
+        address solver = market.job(jobId).winner;
+        uint256 n = _verifiers.length;
+        bytes32 seed = keccak256(abi.encode(h, jobId));
+        uint256 start = uint256(seed) % (n == 0 ? 1 : n);
+        address chosen;
+        for (uint256 k = 0; k < n && k < 2; ++k) {
+            address v = _verifiers[(start + k) % n];
+            if (v != solver) {
+                chosen = v;
+                break;
+            }
+        }
+        if (chosen == address(0)) revert PoolNoVerifier(jobId);
+        (a.verifier, a.seed) = (chosen, seed);
+        pending[chosen] += 1;
+        emit Drawn(jobId, chosen, seed);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function approve(uint256 jobId) external {
+        Assignment storage a = _assignments[jobId];
+        if (a.verifier != msg.sender || a.approved) revert PoolNotDrawn(jobId, msg.sender);
+        IJobMarket.JobState s = market.state(jobId);
+        if (s != IJobMarket.JobState.Challenge && s != IJobMarket.JobState.Disputed) revert PoolWrongState(jobId, uint8(s));
+        a.approved = true;
+        emit Approved(jobId, msg.sender);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function settle(uint256 jobId) external {
+        Assignment storage a = _assignments[jobId];
+        if (a.funder == address(0) || a.settled) revert PoolSettled(jobId);
+        IJobMarket.JobState s = market.state(jobId);
+        bool finalized = s == IJobMarket.JobState.Finalized;
+        bool slashed = s == IJobMarket.JobState.Slashed;
+        if (!finalized && !slashed && s != IJobMarket.JobState.Cancelled && s != IJobMarket.JobState.Refunded) {
+            revert PoolWrongState(jobId, uint8(s));
+        }
+        a.settled = true;
+        address v = a.verifier;
+        if (v != address(0)) pending[v] -= 1;
+        uint256 paid = finalized && a.approved ? a.fee : 0;
+        credits[paid != 0 ? v : a.funder] += a.fee;
+        uint256 cut = 0;
+        if (slashed && a.approved) {
+            uint256 locked = staking.lockedStake(v);
+            cut = locked < verifierStake ? locked : verifierStake;
+        }
+        emit Settled(jobId, v, paid, cut);
+        if (cut != 0) {
+            if (_registered[v]) _remove(v); // a verifier that approved a wrong result leaves the pool
+            address winner = game.slashedBy(jobId);
+            uint256 reward = winner == address(0) ? 0 : (cut * slashRewardBps) / BPS;
+            staking.slash(v, cut, winner == address(0) ? a.funder : winner, reward);
+        }
+    }
+
+    /// @inheritdoc IVerifierPool
+    function claimCredit() external {
+        uint256 amount = credits[msg.sender];
+        if (amount == 0) revert PoolNoCredit(msg.sender);
+        credits[msg.sender] = 0;
+        emit CreditClaimed(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert PoolTransferFailed(msg.sender, amount);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function assignment(uint256 jobId) external view returns (Assignment memory) {
+        return _assignments[jobId];
+    }
+
+    /// @inheritdoc IVerifierPool
+    function verifiers() external view returns (address[] memory) {
+        return _verifiers;
+    }
+}
