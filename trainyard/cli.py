@@ -74,10 +74,16 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from trainyard.submitter import post, prepare
 
     spec = load_spec(args.spec)  # every check before any key, node or transaction is touched
+    fee = parse_eth(args.verification_fee) if args.verification_fee else 0
     market = _market(args)
     prepared = prepare(spec, _store(args))
     job_id = post(market, prepared)
     print(f"job {job_id} posted: {spec.name}, escrow {fmt_eth(spec.market.max_price)}, spec {prepared.spec_cid}")
+    if fee:
+        from trainyard.pool import PoolClient
+
+        PoolClient(market.chain).fund(job_id, fee)
+        print(f"verification funded with {fmt_eth(fee)}: a verifier from the pool will be drawn once the result is in")
     print("job data is public: anyone can read the spec and the dataset")
     return 0
 
@@ -190,7 +196,7 @@ def cmd_challenger_run(args: argparse.Namespace) -> int:
         secret_file.chmod(0o600)
     policy = ChallengerPolicy(sample_rate=args.sample_rate, after_result=role == "whistleblower",
                               degree=args.degree, secret=secret_file.read_bytes())
-    agent = ChallengerAgent(market, _store(args), ChallengerMemory(db), policy, name=role)
+    agent = ChallengerAgent(market, _store(args), ChallengerMemory(db), policy, name=role, pool=args.pool)
     what = "every window of each result" if role == "whistleblower" else f"{args.sample_rate:.0%} of each job's windows"
     print(f"{role} {market.chain.address} re-executing {what} (state in {db}); Ctrl-C to stop")
     try:
@@ -253,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("deploy", help="deploy the contracts and write the deployments file").set_defaults(fn=cmd_deploy)
     sp = sub.add_parser("submit", help="validate a job spec, store it with its data, post it")
     sp.add_argument("spec")
+    sp.add_argument("--verification-fee", help="ETH paid to a verifier drawn from the pool if it approves the result")
     sp.set_defaults(fn=cmd_submit)
     sp = sub.add_parser("status", help="a job's life from chain events, or a table of all jobs")
     sp.add_argument("job", nargs="?", type=int)
@@ -289,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
         rr = rsub.add_parser("run", help=text)
         rr.add_argument("--sample-rate", type=float, default=rate, help=f"fraction of windows re-executed (default {rate})")
         rr.add_argument("--degree", type=int, default=2, help="dissection degree of the games it opens, 2..16")
+        rr.add_argument("--pool", action="store_true", default=False,
+                        help="join the verifier pool (locks its stake): be drawn for funded jobs, approve them, earn fees")
         rr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
         rr.add_argument("--db", help=f"SQLite state file (default $TRAINYARD_HOME/{role}-<address>.sqlite)")
         rr.set_defaults(fn=cmd_challenger_run)

@@ -68,6 +68,38 @@ def tiny_dataset(n: int = 48, features: int = 4, classes: int = 3, seed: int = 0
     return Dataset.from_arrays(to_fixed(x), y)
 
 
+TINY_SPEC = """\
+name: tiny
+model:
+  arch: mlp
+  layers: [4, 5, 3]
+dataset: tiny.npz
+training:
+  steps: 16
+  checkpoint_interval: 4
+  batch_size: 3
+  learning_rate: 0.125
+  momentum: 0.5
+  seed: 11
+market:
+  max_price: 0.2 ether
+  stake_per_bid: 1 ether
+  bid_period: 10m
+  reveal_period: 10m
+  train_period: 2h
+  challenge_period: 30m
+"""
+
+
+def write_tiny_job(folder: Path) -> Path:
+    """A job spec of :func:`tiny_config`'s shape over :func:`tiny_dataset`, with its .npz beside it."""
+    data = tiny_dataset()
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "tiny.npz", X=data.x.numpy() / 65536.0, y=data.y.numpy(), test=data.test.numpy())
+    (folder / "job.yaml").write_text(TINY_SPEC)
+    return folder / "job.yaml"
+
+
 def tiny_config(steps: int, interval: int, layers: tuple[int, ...] = (4, 5, 3), momentum: float = 0.5) -> TrainConfig:
     return TrainConfig(layers=layers, learning_rate=0.125, batch_size=3, steps=steps, checkpoint_interval=interval,
                        seed=11, momentum=momentum)
