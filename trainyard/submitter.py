@@ -15,10 +15,11 @@ from trainyard.store import ContentStore
 
 def dataset_bytes(spec: JobSpec) -> bytes:
     """The dataset as the .npz bytes that are stored, checked against the model and the runtime's bounds."""
-    return _checked(spec)[0]
+    return checked_job(spec)[0]
 
 
-def _checked(spec: JobSpec) -> tuple[bytes, rt.Dataset, rt.TrainConfig]:
+def checked_job(spec: JobSpec) -> tuple[bytes, rt.Dataset, rt.TrainConfig]:
+    """The dataset's stored bytes, the dataset and the training configuration, all checked against the runtime."""
     if spec.dataset == "sklearn:digits":
         data = rt.digits_dataset()
         raw: bytes = data.to_npz_bytes()
@@ -55,7 +56,7 @@ class Prepared:
 
 def prepare(spec: JobSpec, store: ContentStore) -> Prepared:
     """Check everything and store the data and the spec document; no transaction yet."""
-    raw, data, cfg = _checked(spec)
+    raw, data, cfg = checked_job(spec)
     data_cid = store.put(raw)
     doc = canonical_json(spec.document(data_cid))
     return Prepared(spec, data_cid, doc, store.put(doc), core_from(doc, cfg, data))
