@@ -351,7 +351,7 @@ contract DisputeGame is IDisputeGame {
     }
 
     function _leafOk(uint256 window, Leaf calldata leaf, IJobMarket.JobInfo memory j) private pure returns (bool) {
-        bytes memory data = abi.encodePacked(uint64(window), leaf.stateRoot, leaf.cidHash);
+        bytes memory data = abi.encodePacked(uint64(window), leaf.stateRoot, leaf.cidHash, leaf.interiorRoot);
         return TrainyardMerkle.verify(data, window, j.leafCount, leaf.proof, j.traceRoot);
     }
 

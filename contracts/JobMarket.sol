@@ -176,25 +176,27 @@ contract JobMarket is IJobMarket, Ownable {
     // ------------------------------------------------------------------------------------------------ solver
 
     /// @inheritdoc IJobMarket
-    function commitTrace(uint256 jobId, bytes32 stateRoot, string calldata checkpointCID) external {
+    function commitTrace(uint256 jobId, bytes32 stateRoot, bytes32 interiorRoot, string calldata checkpointCID)
+        external
+    {
         Job storage j = _trainingJob(jobId);
         if (msg.sender != _winner(jobId, j)) revert JobMarketNotWinner(jobId, msg.sender);
         if (block.timestamp > j.trainDeadline) revert JobMarketDeadlinePassed(jobId, j.trainDeadline);
         uint256 w = j.leafCount;
         if (w >= j.numWindows) revert JobMarketTraceComplete(jobId, j.numWindows);
         bytes32 cidHash = sha256(bytes(checkpointCID));
-        bytes32 root = _append(jobId, w, stateRoot, cidHash);
+        bytes32 root = _append(jobId, w, abi.encodePacked(uint64(w), stateRoot, cidHash, interiorRoot));
         _lastCheckpoint[jobId] = cidHash;
         j.leafCount = uint24(w + 1); // <= numWindows < 2^24
         j.traceRoot = root;
-        emit TraceCommitted(jobId, w, stateRoot, root, checkpointCID);
+        emit TraceCommitted(jobId, w, stateRoot, interiorRoot, root, checkpointCID);
     }
 
     /// @dev Append leaf `w` to the job's frontier (a binary counter of perfect subtrees) and return the RFC 9162
     /// root of the w + 1 leaves: node(P_a, node(P_b, ...)) over the subtrees of the set bits, largest first.
-    function _append(uint256 jobId, uint256 w, bytes32 stateRoot, bytes32 cidHash) private returns (bytes32 root) {
+    function _append(uint256 jobId, uint256 w, bytes memory leaf) private returns (bytes32 root) {
         bytes32[24] storage f = _frontier[jobId];
-        bytes32 h = TrainyardMerkle.leafHash(abi.encodePacked(uint64(w), stateRoot, cidHash));
+        bytes32 h = TrainyardMerkle.leafHash(leaf);
         uint256 level = 0;
         for (uint256 n = w; n & 1 == 1; n >>= 1) {
             h = TrainyardMerkle.nodeHash(f[level], h);

@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {IVerifierPool} from "./interfaces/IVerifierPool.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
+import {IOneStep} from "./interfaces/IOneStep.sol";
+import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
 
 interface ISlashRecord {
     function slashedBy(uint256 jobId) external view returns (address);
@@ -14,6 +16,8 @@ interface ISlashRecord {
 contract VerifierPool is IVerifierPool {
     /// @notice Registered verifiers at most (bounds deregistration's search).
     uint256 public constant MAX_VERIFIERS = 64;
+    /// @notice Windows an approval opens at most (bounds its loop).
+    uint256 public constant MAX_SAMPLES = 16;
     uint256 private constant BPS = 10_000;
 
     IJobMarket public immutable market;
@@ -23,6 +27,8 @@ contract VerifierPool is IVerifierPool {
     uint256 public immutable verifierStake;
     /// @notice Share of a slashed verifier's stake credited to whoever proved the result wrong.
     uint16 public immutable slashRewardBps;
+    /// @notice Share of a job's windows an approval opens (at least one, at most MAX_SAMPLES).
+    uint16 public immutable sampleBps;
 
     /// @notice Fees and refunds awaiting `claimCredit`.
     mapping(address account => uint256) public credits;
@@ -33,12 +39,20 @@ contract VerifierPool is IVerifierPool {
     mapping(address verifier => bool) private _registered;
     mapping(uint256 jobId => Assignment) private _assignments;
 
-    constructor(IJobMarket market_, IStaking staking_, ISlashRecord game_, uint256 verifierStake_, uint16 slashRewardBps_) {
+    constructor(
+        IJobMarket market_,
+        IStaking staking_,
+        ISlashRecord game_,
+        uint256 verifierStake_,
+        uint16 slashRewardBps_,
+        uint16 sampleBps_
+    ) {
         market = market_;
         staking = staking_;
         game = game_;
         verifierStake = verifierStake_;
         slashRewardBps = slashRewardBps_;
+        sampleBps = sampleBps_;
     }
 
     /// @inheritdoc IVerifierPool
@@ -123,13 +137,56 @@ contract VerifierPool is IVerifierPool {
     }
 
     /// @inheritdoc IVerifierPool
-    function approve(uint256 jobId) external {
+    function approve(uint256 jobId, IOneStep.SpecCore calldata core, Opening[] calldata openings) external {
         Assignment storage a = _assignments[jobId];
         if (a.verifier != msg.sender || a.approved) revert PoolNotDrawn(jobId, msg.sender);
         IJobMarket.JobState s = market.state(jobId);
         if (s != IJobMarket.JobState.Challenge && s != IJobMarket.JobState.Disputed) revert PoolWrongState(jobId, uint8(s));
+        IJobMarket.JobInfo memory j = market.job(jobId);
+        if (keccak256(abi.encode(core)) != j.specHash) revert PoolBadSpecCore(jobId);
+        (uint256[] memory ws, uint256[] memory js) = _samples(a.seed, j.numWindows, core.checkpointInterval);
+        if (openings.length != ws.length) revert PoolBadOpening(jobId, openings.length);
+        for (uint256 i = 0; i < ws.length; ++i) {
+            if (!_opens(openings[i], ws[i], js[i], j, core.checkpointInterval)) revert PoolBadOpening(jobId, i);
+        }
         a.approved = true;
         emit Approved(jobId, msg.sender);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function samples(uint256 jobId, uint256 windows, uint256 interval)
+        external
+        view
+        returns (uint256[] memory w, uint256[] memory j)
+    {
+        return _samples(_assignments[jobId].seed, windows, interval);
+    }
+
+    /// @dev Sample i: window keccak(seed, i, 0) mod windows, step keccak(seed, i, 1) mod interval.
+    function _samples(bytes32 seed, uint256 windows, uint256 interval)
+        private
+        view
+        returns (uint256[] memory w, uint256[] memory j)
+    {
+        uint256 k = (windows * sampleBps + 9_999) / BPS;
+        if (k == 0) k = 1;
+        if (k > MAX_SAMPLES) k = MAX_SAMPLES;
+        w = new uint256[](k);
+        j = new uint256[](k);
+        for (uint256 i = 0; i < k; ++i) {
+            w[i] = uint256(keccak256(abi.encode(seed, i, 0))) % windows;
+            j[i] = uint256(keccak256(abi.encode(seed, i, 1))) % interval;
+        }
+    }
+
+    function _opens(Opening calldata o, uint256 w, uint256 step, IJobMarket.JobInfo memory j, uint256 interval)
+        private
+        pure
+        returns (bool)
+    {
+        bytes memory leaf = abi.encodePacked(uint64(w), o.stateRoot, o.cidHash, o.interiorRoot);
+        if (!TrainyardMerkle.verify(leaf, w, j.leafCount, o.leafProof, j.traceRoot)) return false;
+        return TrainyardMerkle.verify(abi.encodePacked(uint64(step), o.digest), step, interval, o.digestProof, o.interiorRoot);
     }
 
     /// @inheritdoc IVerifierPool

@@ -31,7 +31,9 @@ def main():
         market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps, {"from": deployer}
     )
     market.setDisputeGame(game, {"from": deployer})
-    pool = VerifierPool.deploy(market, staking, game, econ.verifier_stake, econ.slash_reward_bps, {"from": deployer})
+    pool = VerifierPool.deploy(
+        market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps, {"from": deployer}
+    )
     staking.setAuthorized(pool, True, {"from": deployer})
     path = Path(os.environ.get("TRAINYARD_DEPLOYMENTS", ".trainyard/deployments.json"))
     addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game, "VerifierPool": pool}

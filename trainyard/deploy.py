@@ -20,6 +20,7 @@ class Economics:
     clock_budget: int = 24 * 3600  # seconds each party of a game has for all its moves (a chess clock)
     bond_reward_bps: int = 5_000  # 50% of a losing challenger's bond to the solver, the rest burned
     verifier_stake: int = 10**18  # 1 ETH a verifier locks to join the pool, lost for approving a wrong result
+    sample_bps: int = 2_500  # an approval opens 25% of a job's windows (at least 1, at most 16)
 
 
 def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> dict[str, str]:
@@ -29,7 +30,7 @@ def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> di
     one_step = chain.deploy("OneStep")
     game = chain.deploy("DisputeGame", market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps)
     chain.transact(chain.contract("JobMarket").functions.setDisputeGame(game), label="setDisputeGame")
-    pool = chain.deploy("VerifierPool", market, staking, game, econ.verifier_stake, econ.slash_reward_bps)
+    pool = chain.deploy("VerifierPool", market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps)
     chain.transact(chain.contract("Staking").functions.setAuthorized(pool, True), label="setAuthorized")
     addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game,
                  "VerifierPool": pool}

@@ -123,9 +123,9 @@ class Market:
     def settle(self, job_id: int) -> None:
         self.chain.transact(self.market.functions.settleAuction(job_id))
 
-    def commit_trace(self, job_id: int, state_root: bytes, checkpoint_cid: str) -> None:
+    def commit_trace(self, job_id: int, state_root: bytes, interior_root: bytes, checkpoint_cid: str) -> None:
         """Append the next window's leaf (the market computes the trace root)."""
-        self.chain.transact(self.market.functions.commitTrace(job_id, state_root, checkpoint_cid))
+        self.chain.transact(self.market.functions.commitTrace(job_id, state_root, interior_root, checkpoint_cid))
 
     def submit_result(self, job_id: int, model_cid: str) -> None:
         self.chain.transact(self.market.functions.submitResult(job_id, model_cid))

@@ -65,8 +65,13 @@ class PoolClient:
     def draw(self, job_id: int) -> None:
         self.chain.transact(self.pool.functions.draw(job_id), label="pool.draw")
 
-    def approve(self, job_id: int) -> None:
-        self.chain.transact(self.pool.functions.approve(job_id), label="pool.approve")
+    def samples(self, job_id: int, windows: int, interval: int) -> list[tuple[int, int]]:
+        """The (window, step inside it) pairs an approval of the job opens."""
+        ws, js = self.chain.call(self.pool.functions.samples(job_id, windows, interval))
+        return [(int(w), int(j)) for w, j in zip(ws, js)]
+
+    def approve(self, job_id: int, core: tuple, openings: list[tuple]) -> None:  # type: ignore[type-arg]
+        self.chain.transact(self.pool.functions.approve(job_id, core, openings), label="pool.approve")
 
     def settle(self, job_id: int) -> None:
         self.chain.transact(self.pool.functions.settle(job_id), label="pool.settle")

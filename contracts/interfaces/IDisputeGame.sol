@@ -60,10 +60,11 @@ interface IDisputeGame {
         bytes32 out1;
     }
 
-    /// @notice A trace leaf as the challenger opens it: leaf w = uint64_be(w) || stateRoot || cidHash.
+    /// @notice A trace leaf as the challenger opens it: leaf w = uint64_be(w) || stateRoot || cidHash || interiorRoot.
     struct Leaf {
         bytes32 stateRoot;
         bytes32 cidHash;
+        bytes32 interiorRoot;
         bytes32[] proof;
     }
 

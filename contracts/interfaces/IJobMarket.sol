@@ -143,9 +143,14 @@ interface IJobMarket {
     event BidRevealed(uint256 indexed jobId, address indexed bidder, uint256 price, bool valid);
     event BidPenalized(uint256 indexed jobId, address indexed bidder, uint256 penalty);
     event AuctionSettled(uint256 indexed jobId, address indexed winner, uint256 price, uint256 refund);
-    /// @dev Leaf `window` of the trace is uint64_be(window) || stateRoot || sha256(checkpointCID).
+    /// @dev Leaf `window` of the trace is uint64_be(window) || stateRoot || sha256(checkpointCID) || interiorRoot.
     event TraceCommitted(
-        uint256 indexed jobId, uint256 window, bytes32 stateRoot, bytes32 traceRoot, string checkpointCID
+        uint256 indexed jobId,
+        uint256 window,
+        bytes32 stateRoot,
+        bytes32 interiorRoot,
+        bytes32 traceRoot,
+        string checkpointCID
     );
     event ResultSubmitted(uint256 indexed jobId, string modelCID, bytes32 traceRoot);
     event JobFinalized(uint256 indexed jobId, address indexed solver, uint256 payment);
@@ -193,13 +198,16 @@ interface IJobMarket {
     function settleAuction(uint256 jobId) external;
 
     /// @notice The winner appends the next window's leaf to its checkpoint trace (also while a dispute is open,
-    /// until the result is submitted): leaf w = uint64_be(w) || stateRoot || sha256(checkpointCID). The market
-    /// keeps the RFC 9162 frontier of the leaves and stores the trace root, so every leaf is public (in the
-    /// events) and earlier leaves never change.
+    /// until the result is submitted): leaf w = uint64_be(w) || stateRoot || sha256(checkpointCID) || interiorRoot.
+    /// The market keeps the RFC 9162 frontier of the leaves and stores the trace root, so every leaf is public (in
+    /// the events) and earlier leaves never change.
     /// @param jobId The job.
     /// @param stateRoot The state root after the window's last step.
+    /// @param interiorRoot Merkle root of the digests of the states after each step of the window (what a
+    /// verifier's approval opens, docs/disputes.md).
     /// @param checkpointCID Where that checkpoint can be fetched.
-    function commitTrace(uint256 jobId, bytes32 stateRoot, string calldata checkpointCID) external;
+    function commitTrace(uint256 jobId, bytes32 stateRoot, bytes32 interiorRoot, string calldata checkpointCID)
+        external;
 
     /// @notice The winner submits the model once the trace is complete, before the training deadline; the
     /// challenge period starts.

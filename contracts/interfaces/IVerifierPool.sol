@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IOneStep} from "./IOneStep.sol";
+
 /// @title Trainyard verifier pool
 /// @notice Verifiers lock stake to join. A job whose verification is funded gets one verifier drawn from the pool
 /// with randomness fixed only after the solver's result (the hash of a block after the draw was requested). The
 /// drawn verifier re-executes the windows the same randomness samples and approves, or disputes through the game.
-/// After the job: an approval of a job that finalized earns the fee; an approval of a job whose solver was later
-/// proven wrong costs the verifier its stake (half to whoever proved it, half burned).
+/// An approval is a proof of re-execution: for each sampled window it opens the digest of the state after one
+/// sampled step inside the window against the window's interior root in the trace, a value that only re-executing
+/// the window (or the solver's help) gives. After the job: an approval of a job that finalized earns the fee; an
+/// approval of a job whose solver was later proven wrong costs the verifier its stake (half to whoever proved it,
+/// half burned).
 interface IVerifierPool {
     /// @notice A job's verification.
     struct Assignment {
@@ -24,6 +29,8 @@ interface IVerifierPool {
     error PoolFull(uint256 max);
     error PoolHasAssignments(address verifier, uint256 pending);
     error PoolBadFunding(uint256 jobId);
+    error PoolBadSpecCore(uint256 jobId);
+    error PoolBadOpening(uint256 jobId, uint256 index);
     error PoolWrongState(uint256 jobId, uint8 state);
     error PoolDrawNotReady(uint256 jobId, uint256 block_);
     error PoolAlreadyDrawn(uint256 jobId, address verifier);
@@ -60,9 +67,34 @@ interface IVerifierPool {
     /// @param jobId The job.
     function draw(uint256 jobId) external;
 
-    /// @notice The drawn verifier approves the job's result, before the job leaves its challenge period.
+    /// @notice An approval's opening of sampled window w and sampled step j inside it: the trace leaf of w and the
+    /// digest of the state after the window's (j+1)-th step in the leaf's interior tree.
+    struct Opening {
+        bytes32 stateRoot;
+        bytes32 cidHash;
+        bytes32 interiorRoot;
+        bytes32[] leafProof;
+        bytes32 digest;
+        bytes32[] digestProof;
+    }
+
+    /// @notice The drawn verifier approves the job's result, before the job leaves its challenge period, opening
+    /// every (window, step) of {samples}.
     /// @param jobId The job.
-    function approve(uint256 jobId) external;
+    /// @param core The job's spec core (for the window length).
+    /// @param openings One per sample, in order.
+    function approve(uint256 jobId, IOneStep.SpecCore calldata core, Opening[] calldata openings) external;
+
+    /// @notice The (window, step inside the window) pairs an approval of the job must open, from the draw's seed.
+    /// @param jobId The job (drawn).
+    /// @param windows The job's number of windows.
+    /// @param interval Steps per window.
+    /// @return w Sampled windows.
+    /// @return j Sampled steps, 0-based inside their window.
+    function samples(uint256 jobId, uint256 windows, uint256 interval)
+        external
+        view
+        returns (uint256[] memory w, uint256[] memory j);
 
     /// @notice After the job ended: pay an approval of a finalized job, slash an approval of a slashed job (reward to
     /// whoever won the dispute), or return the fee to the funder.

@@ -11,13 +11,15 @@ from conftest import PRICE, STAKE, VERIFIER, WHISTLEBLOWER, contest
 
 from trainyard.challenger.agent import ChallengerAgent
 from trainyard.challenger.logic import ChallengerPolicy, sampled_windows
+from trainyard import merkle
 from trainyard.dispute import scenario as sc
-from trainyard.dispute.client import DisputeClient
+from trainyard.dispute.client import DisputeClient, open_leaf
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.jobs import JobState
 from trainyard.market import Market
 from trainyard.pool import PoolClient
 from trainyard.rounds import ChallengerSpec, SolverSpec, run_contested_round
+from trainyard.runtime import commit
 from trainyard.runtime.fixed import batch_indices
 from trainyard.runtime.model import TrainConfig, init_state
 from trainyard.store import ContentStore, LocalStore
@@ -219,14 +221,40 @@ def test_wrong_challenger_loses_its_bond_and_the_honest_solver_is_paid(devnet, t
 FEE = 10**16
 
 
-class LazyVerifier(ChallengerAgent):
-    """Approves whatever it is drawn for without re-executing anything (the verifier's dilemma)."""
+CHEAT = Tamper(9, SGD_W0, nudge("l0.weight", 4, 5))
+
+
+class CollidingVerifier(ChallengerAgent):
+    """Re-executes nothing: to approve it takes the interior digests from the cheating solver (the only way to
+    approve without re-executing, since an approval must open digests of states the solver never published)."""
 
     def _check(self, view):
         return 0, 0
 
     def _verify_assignment(self, view, seed):
-        self.pool.approve(view.job_id)
+        job = self._job(view)
+        cheater = ExactOracle(job.cfg, job.data, (CHEAT,))
+        trace = self.games.trace(view.job_id)
+        openings = []
+        for w, j in self.pool.samples(view.job_id, view.num_windows, job.cfg.checkpoint_interval):
+            digests = cheater.interior_digests(w)
+            openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
+        self.pool.approve(view.job_id, job.core.abi_tuple(), openings)
+        return 1
+
+
+class GuessingVerifier(ChallengerAgent):
+    """Re-executes nothing and approves with made-up digests."""
+
+    def _check(self, view):
+        return 0, 0
+
+    def _verify_assignment(self, view, seed):
+        job = self._job(view)
+        trace = self.games.trace(view.job_id)
+        openings = [(*open_leaf(trace, w), b"\x07" * 32, [b"\x07" * 32] * 2)
+                    for w, j in self.pool.samples(view.job_id, view.num_windows, job.cfg.checkpoint_interval)]
+        self.pool.approve(view.job_id, job.core.abi_tuple(), openings)
         return 1
 
 
@@ -249,9 +277,17 @@ def test_pool_verifier_is_drawn_approves_and_earns_the_fee(devnet, tmp_path, spe
     assert r.delta("submitter") == -PRICE - FEE
 
 
-def test_lazy_verifier_is_slashed_the_first_time_it_approves_a_wrong_result(devnet, tmp_path, spec_path):
-    cheat = tampering(Tamper(9, SGD_W0, nudge("l0.weight", 4, 5)))
-    r = pool_round(devnet, tmp_path, spec_path, cheat, [pool_member("verifier", LazyVerifier), WHISTLEBLOWER])
+def test_a_verifier_that_does_not_re_execute_cannot_approve(devnet, tmp_path, spec_path):
+    r = pool_round(devnet, tmp_path, spec_path, None, [pool_member("verifier", GuessingVerifier)])
+    a = PoolClient(r.chains["deployer"]).assignment(r.job_id)
+    assert r.state is JobState.FINALIZED and a.verifier == r.addresses["verifier"] and not a.approved
+    assert r.delta("verifier") + held(r, "verifier") == 0  # no fee without re-execution
+    assert r.delta("submitter") == -PRICE  # its verification fee came back
+
+
+def test_colluding_verifier_is_slashed_the_first_time_it_approves_a_wrong_result(devnet, tmp_path, spec_path):
+    cheat = tampering(CHEAT)
+    r = pool_round(devnet, tmp_path, spec_path, cheat, [pool_member("verifier", CollidingVerifier), WHISTLEBLOWER])
     pool = PoolClient(r.chains["deployer"])
     a = pool.assignment(r.job_id)
     assert r.state is JobState.SLASHED and a.approved and a.settled and a.verifier == r.addresses["verifier"]

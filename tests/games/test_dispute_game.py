@@ -221,7 +221,7 @@ def test_bad_openings_are_refused(arena):
     client = arena.client("challenger")
     game = client.game_contract.functions
     bond = client.bond()
-    leaf = (roots[1], b"\x00" * 32, [])
+    leaf = (roots[1], b"\x00" * 32, b"\x00" * 32, [])
     with pytest.raises(ContractError, match="GameBadBond"):
         client.chain.transact(game.challenge(job, core.abi_tuple(), 1, leaf, leaf, 2), value=bond - 1)
     with pytest.raises(ContractError, match="GameBadDegree"):
@@ -232,7 +232,7 @@ def test_bad_openings_are_refused(arena):
     with pytest.raises(ContractError, match="GameBadWindow"):
         client.chain.transact(game.challenge(job, core.abi_tuple(), WINDOWS, leaf, leaf, 2), value=bond)
     with pytest.raises(ContractError, match="GameBadLeaf"):  # a leaf that is not in the trace
-        client.chain.transact(game.challenge(job, core.abi_tuple(), 0, leaf, (b"\x01" * 32, b"\x00" * 32, []), 2), value=bond)
+        client.chain.transact(game.challenge(job, core.abi_tuple(), 0, leaf, (b"\x01" * 32, b"\x00" * 32, b"\x00" * 32, []), 2), value=bond)
     with pytest.raises(ContractError, match="GameChallengerIsSolver"):
         arena.client("solver").challenge(job, core, 1)
     assert arena.client("deployer").live_games(job) == []

@@ -12,6 +12,7 @@ SLASH_REWARD_BPS = 5_000
 # stakePerBid, numWindows, bidPeriod, revealPeriod, trainPeriod, challengePeriod
 PARAMS = (ETH, 4, 600, 600, 3600, 600)
 SPEC_HASH = b"\x42" * 32
+INTERIOR = b"\x11" * 32  # a window's interior root (only verifier approvals open it)
 
 
 def typed_error(name: str, *args) -> str:
@@ -108,7 +109,7 @@ class Round:
 
     def train(self, winner, windows=4):
         for k in range(1, windows + 1):
-            self.market.commitTrace(self.job_id, bytes([k]) * 32, "bafkckpt", {"from": winner})
+            self.market.commitTrace(self.job_id, bytes([k]) * 32, INTERIOR, "bafkckpt", {"from": winner})
         return self.market.submitResult(self.job_id, "bafkckpt", {"from": winner})
 
 

@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from conftest import ETH, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, commitment, salt
+from conftest import ETH, INTERIOR, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, commitment, salt
 
 BPS = 10_000
 OPEN, CANCELLED, REFUNDED, FINALIZED, SLASHED = range(5)
@@ -271,7 +271,7 @@ class Money(RuleBasedStateMachine):
         sender = winner_guess or self.market.job(idx + 1)["winner"]
         if int(str(sender), 16) == 0:
             sender = j["bids"][0]["bidder"]
-        if self._try(self.market.commitTrace, idx + 1, b"\x07" * 32, "c", {"from": sender}) is not None:
+        if self._try(self.market.commitTrace, idx + 1, b"\x07" * 32, INTERIOR, "c", {"from": sender}) is not None:
             if not was_settled:
                 self._settle_model(j)
             j["leaves"] += 1

@@ -6,7 +6,7 @@ import pytest
 from trainyard import merkle
 from trainyard.runtime.commit import trace_leaf
 
-from conftest import ETH, PARAMS, SLASH_REWARD_BPS, SPEC_HASH, balance, commitment, salt, typed_error
+from conftest import ETH, INTERIOR, PARAMS, SLASH_REWARD_BPS, SPEC_HASH, balance, commitment, salt, typed_error
 
 # JobState
 NONE, BIDDING, REVEALING, AWAITING, TRAINING, CHALLENGE, DISPUTED, FINALIZABLE, FINALIZED, CANCELLED, REFUNDED, SLASHED = range(12)
@@ -213,26 +213,26 @@ def test_first_commit_trace_settles_lazily(rnd, market, solvers):
     rnd.to_reveal()
     rnd.reveal(solvers[0], 0, ETH // 5)
     rnd.to_settlement()
-    tx = market.commitTrace(1, b"\x01" * 32, "c", {"from": solvers[0]})
+    tx = market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
     assert "AuctionSettled" in tx.events and tx.events["TraceCommitted"]["window"] == 0
 
 
 def test_commit_trace_checks_winner_and_appends_leaves(rnd, market, solvers):
     rnd.auction([ETH // 5, ETH // 4])
     with brownie.reverts(typed_error("JobMarketNotWinner", 1, str(solvers[1]))):
-        market.commitTrace(1, b"\x01" * 32, "c", {"from": solvers[1]})
+        market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[1]})
     leaves = []
     for w in range(4):
         state_root, cid = bytes([w + 1]) * 32, f"bafk{w}"
-        tx = market.commitTrace(1, state_root, cid, {"from": solvers[0]})
-        leaves.append(trace_leaf(w, state_root, cid))
+        tx = market.commitTrace(1, state_root, INTERIOR, cid, {"from": solvers[0]})
+        leaves.append(trace_leaf(w, state_root, cid, INTERIOR))
         ev = tx.events["TraceCommitted"]
         # the market's frontier gives the same RFC 9162 root as the Python trace over the same leaves
         assert ev["window"] == w and ev["stateRoot"] == "0x" + state_root.hex() and ev["checkpointCID"] == cid
         assert ev["traceRoot"] == "0x" + merkle.root(leaves).hex() == market.job(1)["traceRoot"]
         assert market.job(1)["leafCount"] == w + 1
     with brownie.reverts(typed_error("JobMarketTraceComplete", 1, 4)):
-        market.commitTrace(1, b"\x05" * 32, "c", {"from": solvers[0]})
+        market.commitTrace(1, b"\x05" * 32, INTERIOR, "c", {"from": solvers[0]})
 
 
 def test_trace_root_matches_python_for_many_windows(rnd, market, solvers):
@@ -243,18 +243,18 @@ def test_trace_root_matches_python_for_many_windows(rnd, market, solvers):
     rnd.to_settlement()
     leaves = []
     for w in range(21):
-        tx = market.commitTrace(1, w.to_bytes(32, "big"), "c", {"from": solvers[0]})
-        leaves.append(trace_leaf(w, w.to_bytes(32, "big"), "c"))
+        tx = market.commitTrace(1, w.to_bytes(32, "big"), INTERIOR, "c", {"from": solvers[0]})
+        leaves.append(trace_leaf(w, w.to_bytes(32, "big"), "c", INTERIOR))
         assert tx.events["TraceCommitted"]["traceRoot"] == "0x" + merkle.root(leaves).hex()
 
 
 def test_submit_result_needs_complete_trace_and_winner(rnd, market, solvers):
     rnd.auction([ETH // 5])
     for w in range(3):
-        market.commitTrace(1, bytes([w + 1]) * 32, "c", {"from": solvers[0]})
+        market.commitTrace(1, bytes([w + 1]) * 32, INTERIOR, "c", {"from": solvers[0]})
     with brownie.reverts(typed_error("JobMarketTraceIncomplete", 1, 3, 4)):
         market.submitResult(1, "c", {"from": solvers[0]})
-    market.commitTrace(1, b"\x04" * 32, "last", {"from": solvers[0]})
+    market.commitTrace(1, b"\x04" * 32, INTERIOR, "last", {"from": solvers[0]})
     with brownie.reverts(typed_error("JobMarketNotWinner", 1, str(solvers[1]))):
         market.submitResult(1, "last", {"from": solvers[1]})
     # the model is the trace's last checkpoint, nothing else
@@ -264,13 +264,13 @@ def test_submit_result_needs_complete_trace_and_winner(rnd, market, solvers):
     assert tx.events["ResultSubmitted"]["traceRoot"] == market.job(1)["traceRoot"]
     assert market.state(1) == CHALLENGE
     with brownie.reverts(typed_error("JobMarketInvalidState", 1, CHALLENGE)):
-        market.commitTrace(1, b"\x05" * 32, "c", {"from": solvers[0]})
+        market.commitTrace(1, b"\x05" * 32, INTERIOR, "c", {"from": solvers[0]})
 
 
 def test_commit_and_submit_after_training_deadline_revert(rnd, market, solvers):
     rnd.auction([ETH // 5])
     for w in range(4):
-        market.commitTrace(1, bytes([w + 1]) * 32, "c", {"from": solvers[0]})
+        market.commitTrace(1, bytes([w + 1]) * 32, INTERIOR, "c", {"from": solvers[0]})
     rnd.sleep_until(market.job(1)["trainDeadline"] + 1)
     deadline = market.job(1)["trainDeadline"]
     with brownie.reverts(typed_error("JobMarketDeadlinePassed", 1, deadline)):
@@ -348,22 +348,22 @@ def test_open_dispute_needs_a_committed_trace(rnd, market, game, solvers):
     rnd.auction([ETH // 5])
     with brownie.reverts(typed_error("JobMarketInvalidState", 1, TRAINING)):
         market.openDispute(1, {"from": game})
-    market.commitTrace(1, b"\x01" * 32, "c", {"from": solvers[0]})
+    market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
     market.openDispute(1, {"from": game})
     assert market.state(1) == DISPUTED
 
 
 def test_solver_keeps_training_and_submits_while_a_dispute_is_open(rnd, market, game, solvers):
     rnd.auction([ETH // 5])
-    market.commitTrace(1, b"\x01" * 32, "c", {"from": solvers[0]})
+    market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
     market.openDispute(1, {"from": game})
     assert market.state(1) == DISPUTED
     for k in range(2, 5):
-        market.commitTrace(1, bytes([k]) * 32, "c", {"from": solvers[0]})
+        market.commitTrace(1, bytes([k]) * 32, INTERIOR, "c", {"from": solvers[0]})
     market.submitResult(1, "c", {"from": solvers[0]})
     assert market.state(1) == DISPUTED  # the result is in; the dispute still blocks payment
     with brownie.reverts(typed_error("JobMarketInvalidState", 1, DISPUTED)):
-        market.commitTrace(1, b"\x09" * 32, "c", {"from": solvers[0]})
+        market.commitTrace(1, b"\x09" * 32, INTERIOR, "c", {"from": solvers[0]})
     market.resolveDispute(1, False, solvers[3], {"from": game})
     assert market.state(1) == CHALLENGE
 

@@ -4,7 +4,12 @@ revert path. (Full rounds with the pool, including a lazy verifier slashed, are 
 import brownie
 import pytest
 
-from conftest import ETH, SLASH_REWARD_BPS, balance, typed_error
+from conftest import ETH, PARAMS, SLASH_REWARD_BPS, balance, typed_error
+
+from trainyard import merkle
+from trainyard.dispute.client import TraceLeaf, open_leaf
+from trainyard.runtime import commit
+from trainyard.spec_core import SpecCore
 
 # JobState
 CHALLENGE, DISPUTED, FINALIZED, SLASHED = 5, 6, 8, 11
@@ -19,7 +24,7 @@ def record(DisputeGame, OneStep, market, accounts):
 
 @pytest.fixture(scope="module")
 def pool(VerifierPool, market, staking, record, accounts):
-    p = VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, {"from": accounts[0]})
+    p = VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, 2500, {"from": accounts[0]})
     staking.setAuthorized(p, True, {"from": accounts[0]})
     return p
 
@@ -93,13 +98,34 @@ def test_draw_waits_for_the_result_and_a_later_block(pool, rnd, market, submitte
         pool.deregister({"from": drawn})
 
 
+# a job under a spec core, with a trace whose interior digests are known (made up: the pool only checks openings)
+CORE = SpecCore(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, 36, 3, 4, 11, 8192, 0, (4, 5, 3))
+DIGESTS = [[bytes([w, j]) * 16 for j in range(4)] for w in range(4)]
+ROOTS = [bytes([w + 1]) * 32 for w in range(4)]
+
+
 def _drawn(pool, rnd, market, submitter, solvers, chain):
-    rnd.auction([ETH // 5])
-    pool.fund(1, {"from": submitter, "value": FEE})
-    rnd.train(solvers[0])
-    pool.requestDraw(1, {"from": submitter})
+    rnd.post()
+    market.cancelJob(1, {"from": submitter})  # job 1 is the Round helper's; ours is job 2 (under the core)
+    market.postJob(CORE.spec_hash(), "bafkspec", PARAMS, {"from": submitter, "value": ETH // 2})
+    rnd.job_id = 2
+    rnd.bid(solvers[0], ETH // 5)
+    rnd.to_reveal()
+    rnd.reveal(solvers[0], 0, ETH // 5)
+    rnd.to_settlement()
+    for w in range(4):
+        market.commitTrace(2, ROOTS[w], commit.interior_root(DIGESTS[w]), "c", {"from": solvers[0]})
+    market.submitResult(2, "c", {"from": solvers[0]})
+    pool.fund(2, {"from": submitter, "value": FEE})
+    pool.requestDraw(2, {"from": submitter})
     chain.mine()
-    return pool.draw(1, {"from": submitter}).events["Drawn"]["verifier"]
+    return pool.draw(2, {"from": submitter}).events["Drawn"]["verifier"]
+
+
+def _openings(pool, digests=DIGESTS):
+    trace = [TraceLeaf(ROOTS[w], "c", commit.interior_root(DIGESTS[w])) for w in range(4)]
+    ws, js = pool.samples(2, 4, 4)
+    return [(*open_leaf(trace, w), digests[w][j], merkle.proof(commit.interior_leaves(digests[w]), j)) for w, j in zip(ws, js)]
 
 
 def test_approval_of_a_finalized_job_earns_the_fee(pool, rnd, market, submitter, solvers, verifiers, chain):
@@ -107,17 +133,26 @@ def test_approval_of_a_finalized_job_earns_the_fee(pool, rnd, market, submitter,
         pool.register({"from": v})
     v = _drawn(pool, rnd, market, submitter, solvers, chain)
     other = next(x for x in verifiers if str(x) != v)
-    with brownie.reverts(typed_error("PoolNotDrawn", 1, str(other))):
-        pool.approve(1, {"from": other})
-    pool.approve(1, {"from": v})
-    with brownie.reverts(typed_error("PoolWrongState", 1, CHALLENGE)):
-        pool.settle(1, {"from": submitter})
-    rnd.sleep_until(market.job(1)["resultAt"] + market.job(1)["challengePeriod"] + 1)
-    market.finalize(1, {"from": solvers[0]})
-    tx = pool.settle(1, {"from": submitter})
+    with brownie.reverts(typed_error("PoolNotDrawn", 2, str(other))):
+        pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": other})
+    wrong_core = SpecCore(*CORE.abi_tuple()[:9], layers=(4, 6, 3))
+    with brownie.reverts(typed_error("PoolBadSpecCore", 2)):
+        pool.approve(2, wrong_core.abi_tuple(), _openings(pool), {"from": v})
+    # an approval that does not open the sampled digests (here: guessed ones) is refused
+    guessed = [[b"\x09" * 32] * 4 for _ in range(4)]
+    with brownie.reverts(typed_error("PoolBadOpening", 2, 0)):
+        pool.approve(2, CORE.abi_tuple(), _openings(pool, guessed), {"from": v})
+    with brownie.reverts(typed_error("PoolBadOpening", 2, 0)):
+        pool.approve(2, CORE.abi_tuple(), [], {"from": v})
+    pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": v})
+    with brownie.reverts(typed_error("PoolWrongState", 2, CHALLENGE)):
+        pool.settle(2, {"from": submitter})
+    rnd.sleep_until(market.job(2)["resultAt"] + market.job(2)["challengePeriod"] + 1)
+    market.finalize(2, {"from": solvers[0]})
+    tx = pool.settle(2, {"from": submitter})
     assert tx.events["Settled"]["paid"] == FEE and pool.credits(v) == FEE and pool.pending(v) == 0
-    with brownie.reverts(typed_error("PoolSettled", 1)):
-        pool.settle(1, {"from": submitter})
+    with brownie.reverts(typed_error("PoolSettled", 2)):
+        pool.settle(2, {"from": submitter})
     before = balance(v)
     pool.claimCredit({"from": v})
     assert balance(v) == before + FEE and balance(pool) == 0
@@ -128,12 +163,12 @@ def test_approval_of_a_slashed_job_costs_the_stake_and_ends_membership(pool, rnd
     for v in verifiers:
         pool.register({"from": v})
     v = _drawn(pool, rnd, market, submitter, solvers, chain)
-    pool.approve(1, {"from": v})
-    market.openDispute(1, {"from": game})
-    market.resolveDispute(1, True, game, {"from": game})
-    assert market.state(1) == SLASHED
+    pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": v})
+    market.openDispute(2, {"from": game})
+    market.resolveDispute(2, True, game, {"from": game})
+    assert market.state(2) == SLASHED
     burned = staking.totalBurned()
-    tx = pool.settle(1, {"from": submitter})
+    tx = pool.settle(2, {"from": submitter})
     assert tx.events["Settled"]["slashed"] == ETH and tx.events["Settled"]["paid"] == 0
     assert staking.lockedStake(v) == 0 and staking.totalBurned() == burned + ETH  # nobody recorded: all burned
     assert v not in [str(x) for x in pool.verifiers()]
@@ -144,9 +179,9 @@ def test_an_unapproved_job_returns_the_fee(pool, rnd, market, submitter, solvers
     for v in verifiers:
         pool.register({"from": v})
     _drawn(pool, rnd, market, submitter, solvers, chain)
-    rnd.sleep_until(market.job(1)["resultAt"] + market.job(1)["challengePeriod"] + 1)
-    market.finalize(1, {"from": solvers[0]})
-    pool.settle(1, {"from": submitter})
+    rnd.sleep_until(market.job(2)["resultAt"] + market.job(2)["challengePeriod"] + 1)
+    market.finalize(2, {"from": solvers[0]})
+    pool.settle(2, {"from": submitter})
     assert pool.credits(submitter) == FEE
 
 

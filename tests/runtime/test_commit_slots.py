@@ -71,8 +71,13 @@ def test_state_root_needs_contiguous_weights():
         commit.state_root(0, {"l1.weight": w})
 
 
-def test_trace_leaf_binds_window_root_and_cid():
-    root = bytes(range(32))
-    leaf = commit.trace_leaf(3, root, "bafkcid")
-    assert leaf == (3).to_bytes(8, "big") + root + hashlib.sha256(b"bafkcid").digest()
-    assert rt.trace_leaf(3, root, "bafkcid") == leaf
+def test_trace_leaf_binds_window_root_cid_and_interior():
+    root, interior = bytes(range(32)), bytes(range(32, 64))
+    leaf = commit.trace_leaf(3, root, "bafkcid", interior)
+    assert leaf == (3).to_bytes(8, "big") + root + hashlib.sha256(b"bafkcid").digest() + interior
+    assert rt.trace_leaf(3, root, "bafkcid", interior) == leaf
+
+
+def test_interior_root_is_over_index_bound_digests():
+    digests = [bytes([i]) * 32 for i in range(5)]
+    assert commit.interior_root(digests) == merkle.root([merkle.indexed(j, d) for j, d in enumerate(digests)])

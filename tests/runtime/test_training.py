@@ -24,8 +24,10 @@ def _trace(cfg, data, **kw):
     state = rt.init_state(cfg, data, device=kw.get("device", DEVICE))
     leaves = []
     for w in range(cfg.steps // cfg.checkpoint_interval):
-        state = rt.train(cfg, data, state, cfg.checkpoint_interval, **kw)
-        leaves.append(rt.trace_leaf(w, state.root(), f"cid-{w}"))
+        digests: list[bytes] = []  # the interior digests must be as reproducible as the roots
+        state = rt.train(cfg, data, state, cfg.checkpoint_interval,
+                         observe=lambda s: digests.append(rt.state_digest(s.step, s.tensors)), **kw)
+        leaves.append(rt.trace_leaf(w, state.root(), f"cid-{w}", rt.interior_root(digests)))
     return rt.trace_root(leaves), state
 
 

@@ -14,15 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trainyard import merkle
 from trainyard import runtime as rt
 from trainyard.challenger import logic
 from trainyard.challenger.memory import ChallengerMemory
-from trainyard.dispute.client import DisputeClient, step_once
+from trainyard.dispute.client import DisputeClient, TraceLeaf, open_leaf, step_once
 from trainyard.dispute.oracle import ExactOracle
 from trainyard.errors import StoreError, TrainyardError
 from trainyard.jobs import JobState, JobView
 from trainyard.market import Market
 from trainyard.pool import PoolClient
+from trainyard.runtime import commit
 from trainyard.solver.agent import load_job
 from trainyard.spec_core import SpecCore, core_from
 from trainyard.store import ContentStore
@@ -134,6 +136,7 @@ class ChallengerAgent:
         c = job.cfg.checkpoint_interval
         for w in todo:
             start_known = w == 0 or self._trust_checkpoint(job, trace, w - 1)
+            job.oracle.interior_digests(w)  # re-executes the window, keeping each step's digest
             mine = job.oracle.state_root((w + 1) * c)
             ok = mine == trace[w][0]
             self.memory.record_check(view.job_id, w, ok)
@@ -147,9 +150,9 @@ class ChallengerAgent:
             return len(todo), 1
         return len(todo), 0
 
-    def _trust_checkpoint(self, job: _Job, trace: list[tuple[bytes, str]], w: int) -> bool:
+    def _trust_checkpoint(self, job: _Job, trace: list[TraceLeaf], w: int) -> bool:
         """Start from the solver's checkpoint of window w when it is available and matches its leaf."""
-        root, cid = trace[w]
+        root, cid = trace[w].state_root, trace[w].cid
         try:
             state = rt.load_checkpoint(self.store.get(cid))
         except (StoreError, ValueError, KeyError) as exc:
@@ -161,7 +164,7 @@ class ChallengerAgent:
         job.oracle.known(state)
         return True
 
-    def _first_bad(self, job: _Job, trace: list[tuple[bytes, str]], upto: int) -> int:
+    def _first_bad(self, job: _Job, trace: list[TraceLeaf], upto: int) -> int:
         """The first window up to ``upto`` whose leaf differs from the computation from the initial state."""
         c = job.cfg.checkpoint_interval
         fresh = self.oracle_factory(job.cfg, job.data) if self.oracle_factory else ExactOracle(job.cfg, job.data)
@@ -218,18 +221,33 @@ class ChallengerAgent:
         return self._verify_assignment(view, a.seed)
 
     def _verify_assignment(self, view: JobView, seed: bytes) -> int:
-        """Re-execute the windows the draw's seed samples; approve if they all agree (a game is opened otherwise)."""
-        windows = logic.sampled_windows(logic.ChallengerPolicy(self.policy.sample_rate, secret=seed), view.job_id,
-                                        view.num_windows)
+        """Re-execute the windows the draw samples; approve with the digests the approval must open (a game is
+        opened instead if a window is wrong)."""
+        assert self.pool is not None
+        job = self._job(view)
+        if job is None:
+            return 0
+        samples = self.pool.samples(view.job_id, view.num_windows, job.cfg.checkpoint_interval)
+        windows = sorted({w for w, _ in samples})
         done = self.memory.checked(view.job_id)
         self._check_windows(view, [w for w in windows if w not in done])
         done = self.memory.checked(view.job_id)
-        if all(done.get(w) is True for w in windows):
-            assert self.pool is not None
-            self.pool.approve(view.job_id)
-            log.info("%s: approved job %d (windows %s re-executed)", self.name, view.job_id, windows)
-            return 1
-        return 0
+        if not all(done.get(w) is True for w in windows) or not all(done.values()):
+            return 0  # never approve a job with a window this agent found wrong, sampled or not
+        trace = self.games.trace(view.job_id)
+        openings = []
+        for w, j in samples:
+            if w > 0:
+                self._trust_checkpoint(job, trace, w - 1)
+            digests = job.oracle.interior_digests(w)
+            if commit.interior_root(digests) != trace[w].interior:
+                log.warning("%s: job %d window %d: the solver's interior root is not the re-executed one; no approval",
+                            self.name, view.job_id, w)
+                return 0
+            openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
+        self.pool.approve(view.job_id, job.core.abi_tuple(), openings)
+        log.info("%s: approved job %d (re-executed windows %s)", self.name, view.job_id, windows)
+        return 1
 
     # -- games and money ------------------------------------------------------------------------------------
     def _play(self) -> int:

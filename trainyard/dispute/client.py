@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_utils import to_checksum_address
 from web3.logs import DISCARD
@@ -20,6 +20,19 @@ from trainyard.runtime import commit
 from trainyard.spec_core import SpecCore
 
 log = logging.getLogger("trainyard.dispute")
+
+
+class TraceLeaf(NamedTuple):
+    state_root: bytes
+    cid: str
+    interior: bytes
+
+
+def open_leaf(trace: list[TraceLeaf], w: int) -> tuple[bytes, bytes, bytes, list[bytes]]:
+    """(state root, sha256(CID), interior root, inclusion proof) of leaf ``w``: the contracts' Leaf struct."""
+    leaves = [commit.trace_leaf(i, t.state_root, t.cid, t.interior) for i, t in enumerate(trace)]
+    t = trace[w]
+    return t.state_root, hashlib.sha256(t.cid.encode()).digest(), t.interior, merkle.proof(leaves, w)
 
 
 class DisputeClient:
@@ -61,10 +74,11 @@ class DisputeClient:
     def games_of_job(self, job_id: int) -> list[int]:
         return [int(e["args"]["gameId"]) for e in self.chain.events("DisputeGame", "GameOpened", 0, jobId=job_id)]
 
-    def trace(self, job_id: int) -> list[tuple[bytes, str]]:
-        """(state root, checkpoint CID) of every committed window, from the market's events."""
-        evs = self.chain.events("JobMarket", "TraceCommitted", 0, jobId=job_id)
-        return [(bytes(e["args"]["stateRoot"]), str(e["args"]["checkpointCID"])) for e in sorted(evs, key=lambda e: e["args"]["window"])]
+    def trace(self, job_id: int) -> list[TraceLeaf]:
+        """Every committed window's leaf, from the market's events."""
+        evs = sorted(self.chain.events("JobMarket", "TraceCommitted", 0, jobId=job_id), key=lambda e: e["args"]["window"])
+        return [TraceLeaf(bytes(e["args"]["stateRoot"]), str(e["args"]["checkpointCID"]), bytes(e["args"]["interiorRoot"]))
+                for e in evs]
 
     def bond(self) -> int:
         return int(self.chain.call(self.game_contract.functions.bond()))
@@ -76,14 +90,8 @@ class DisputeClient:
     def challenge(self, job_id: int, core: SpecCore, window: int, degree: int = 2) -> int:
         """Open a game on trace leaf ``window`` (leaves rebuilt from the market's events)."""
         trace = self.trace(job_id)
-        leaves = [commit.trace_leaf(w, root, cid) for w, (root, cid) in enumerate(trace)]
-
-        def leaf(w: int) -> tuple[bytes, bytes, list[bytes]]:
-            root, cid = trace[w]
-            return root, hashlib.sha256(cid.encode()).digest(), merkle.proof(leaves, w)
-
-        prev = leaf(window - 1) if window > 0 else (b"\x00" * 32, b"\x00" * 32, [])
-        fn = self.game_contract.functions.challenge(job_id, core.abi_tuple(), window, prev, leaf(window), degree)
+        prev = open_leaf(trace, window - 1) if window > 0 else (b"\x00" * 32, b"\x00" * 32, b"\x00" * 32, [])
+        fn = self.game_contract.functions.challenge(job_id, core.abi_tuple(), window, prev, open_leaf(trace, window), degree)
         receipt = self.chain.transact(fn, value=self.bond(), label="challenge")
         (ev,) = self.game_contract.events.GameOpened().process_receipt(receipt, errors=DISCARD)
         return int(ev["args"]["gameId"])

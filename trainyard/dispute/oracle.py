@@ -53,11 +53,13 @@ class ExactOracle:
         self.n_ops = op_count(self.n_layers)
         self._pinned: dict[int, State] = {0: init_state(cfg, data)}
         self._lru: OrderedDict[int, State] = OrderedDict()
+        self._interior: dict[int, list[bytes]] = {}
         self._cache = cache
 
     def known(self, state: State) -> None:
         """Trust ``state`` (e.g. a checkpoint whose root matched); later states are trained from it."""
         self._pinned[state.step] = _clone(state)
+        self._interior = {w: d for w, d in self._interior.items() if (w + 1) * self.cfg.checkpoint_interval <= state.step}
 
     def state(self, at: int) -> State:
         """The state after ``at`` steps (a copy the caller may keep)."""
@@ -67,12 +69,33 @@ class ExactOracle:
         base = max([s for s in self._pinned if s <= at] + [s for s in self._lru if s <= at])
         work = _clone(self._pinned.get(base) or self._lru[base])
         while work.step < at:
-            if work.step in self.tampers:
-                self._run(work, self.n_ops)
-            else:
-                step(self.cfg, self.data, work)
+            self._advance(work)
         self._remember(at, work)
         return _clone(work)
+
+    def _advance(self, work: State) -> None:
+        """One step of this party's computation, in place."""
+        if work.step in self.tampers:
+            self._run(work, self.n_ops)
+        else:
+            step(self.cfg, self.data, work)
+
+    def interior_root(self, window: int) -> bytes:
+        """Root of the digests of the states after each step of ``window`` (the trace leaf's interior root)."""
+        return commit.interior_root(self.interior_digests(window))
+
+    def interior_digests(self, window: int) -> list[bytes]:
+        hit = self._interior.get(window)
+        if hit is None:
+            c = self.cfg.checkpoint_interval
+            work = self.state(window * c)
+            hit = []
+            for _ in range(c):
+                self._advance(work)
+                hit.append(commit.state_digest(work.step, work.tensors))
+            self._interior[window] = hit
+            self._remember(work.step, work)
+        return hit
 
     def state_root(self, at: int) -> bytes:
         return self.state(at).root()

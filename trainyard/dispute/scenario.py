@@ -140,7 +140,7 @@ def commit_trace(a: Arena, job_id: int, oracle: ExactOracle, windows: int, submi
     roots = []
     for w in range(windows):
         root = oracle.state_root((w + 1) * c)
-        solver.commit_trace(job_id, root, f"bafkckpt{w}")
+        solver.commit_trace(job_id, root, oracle.interior_root(w), f"bafkckpt{w}")
         roots.append(root)
     if submit:
         solver.submit_result(job_id, f"bafkckpt{windows - 1}")

@@ -148,9 +148,25 @@ def deserialize(data: bytes) -> tuple[int, dict[str, object], dict[str, torch.Te
     return int(header["step"]), dict(header["meta"]), tensors
 
 
-def trace_leaf(index: int, root: bytes, checkpoint_cid: str) -> bytes:
-    """Leaf ``index`` of a trace: the state root after window ``index`` and its checkpoint's CID."""
-    return merkle.indexed(index, root + hashlib.sha256(checkpoint_cid.encode()).digest())
+def state_digest(step: int, tensors: Mapping[str, torch.Tensor]) -> bytes:
+    """sha256 of the state's serialization: a cheap fingerprint of every state inside a window (one hash over the
+    bytes, no tree), which only re-execution or the solver's cooperation can give."""
+    return hashlib.sha256(serialize(step, {}, dict(tensors))).digest()
+
+
+def interior_leaves(digests: Sequence[bytes]) -> list[bytes]:
+    """Leaf j of a window's interior tree: the digest of the state after the window's (j+1)-th step."""
+    return [merkle.indexed(j, d) for j, d in enumerate(digests)]
+
+
+def interior_root(digests: Sequence[bytes]) -> bytes:
+    return merkle.root(interior_leaves(digests))
+
+
+def trace_leaf(index: int, root: bytes, checkpoint_cid: str, interior: bytes) -> bytes:
+    """Leaf ``index`` of a trace: the state root after window ``index``, its checkpoint's CID, and the root of the
+    window's interior tree (the digests of the states after each of its steps)."""
+    return merkle.indexed(index, root + hashlib.sha256(checkpoint_cid.encode()).digest() + interior)
 
 
 def trace_root(leaves: Iterable[bytes]) -> bytes:

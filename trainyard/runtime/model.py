@@ -213,8 +213,10 @@ def train(
     matmul: str = "auto",
     device: str = "cpu",
     progress: Callable[[int], None] | None = None,
+    observe: Callable[[State], None] | None = None,
 ) -> State:
-    """Advance a copy of ``state`` by ``steps`` exact steps (the result does not depend on threads, path or device)."""
+    """Advance a copy of ``state`` by ``steps`` exact steps (the result does not depend on threads, path or device).
+    ``observe`` sees the state after every step (not a copy: it must not keep or change it)."""
     out = State(state.step, state.layers, {k: v.clone().to(device) for k, v in state.tensors.items()})
     old_threads = torch.get_num_threads()
     if threads:
@@ -222,6 +224,8 @@ def train(
     try:
         for _ in range(steps):
             step(cfg, data, out, matmul)
+            if observe is not None:
+                observe(out)
             if progress is not None:
                 progress(out.step)
     finally:

@@ -199,21 +199,28 @@ class SolverAgent:
         done = self.memory.checkpoints(view.job_id)
         if job.state is None or job.state.step != window * job.cfg.checkpoint_interval:
             job.state = self._resume(job, done, window)
-        if len(done) > window:  # trained and stored before a crash, not yet committed on chain
+        interior = self.memory.interior(view.job_id, window)
+        if len(done) > window and interior is not None:  # trained and stored before a crash, not yet committed
             step, root, cid = done[window]
         else:
             c = job.cfg.checkpoint_interval
             bar = Progress(f"{self.name} job {view.job_id} window {window + 1}/{view.num_windows}", c) if self.show_progress else None
             base = job.state.step
             if self.oracle_factory is not None:
+                interior = job.oracle.interior_root(window)
                 job.state = job.oracle.state(base + c)
             else:
-                job.state = rt.train(job.cfg, job.data, job.state, c, progress=(lambda s: bar.update(s - base)) if bar else None)
+                digests: list[bytes] = []
+                job.state = rt.train(job.cfg, job.data, job.state, c,
+                                     observe=lambda s: digests.append(rt.state_digest(s.step, s.tensors)),
+                                     progress=(lambda s: bar.update(s - base)) if bar else None)
+                interior = rt.interior_root(digests)
                 job.oracle.known(job.state)
             step, root = job.state.step, job.state.root()
             cid = self.store.put(rt.save_checkpoint(job.state))
+            self.memory.record_interior(view.job_id, window, interior)
             self.memory.record_checkpoint(view.job_id, window, step, root, cid)
-        self.market.commit_trace(view.job_id, root, cid)
+        self.market.commit_trace(view.job_id, root, interior, cid)
         log.info("%s: job %d window %d/%d committed (step %d)", self.name, view.job_id, window + 1, view.num_windows, step)
 
     def _resume(self, job: _Job, done: list[tuple[int, bytes, str]], window: int) -> Any:

@@ -15,6 +15,8 @@ CREATE TABLE IF NOT EXISTS inspected (job_id INTEGER PRIMARY KEY, reason TEXT);
 CREATE TABLE IF NOT EXISTS checkpoints (job_id INTEGER NOT NULL, window INTEGER NOT NULL, step INTEGER NOT NULL,
                                         state_root BLOB NOT NULL, cid TEXT NOT NULL, PRIMARY KEY (job_id, window));
 CREATE TABLE IF NOT EXISTS results (job_id INTEGER PRIMARY KEY, model_cid TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS interiors (job_id INTEGER NOT NULL, window INTEGER NOT NULL, root BLOB NOT NULL,
+                                      PRIMARY KEY (job_id, window));
 """
 
 
@@ -65,6 +67,14 @@ class SolverMemory:
             "SELECT step, state_root, cid FROM checkpoints WHERE job_id = ? ORDER BY window", (job_id,)
         ).fetchall()
         return [(r[0], bytes(r[1]), r[2]) for r in rows]
+
+    def record_interior(self, job_id: int, window: int, root: bytes) -> None:
+        """The root of a window's interior digests; recorded before its checkpoint, committed with it."""
+        self.db.execute("INSERT OR REPLACE INTO interiors VALUES (?, ?, ?)", (job_id, window, root))
+
+    def interior(self, job_id: int, window: int) -> bytes | None:
+        row = self.db.execute("SELECT root FROM interiors WHERE job_id = ? AND window = ?", (job_id, window)).fetchone()
+        return bytes(row[0]) if row else None
 
     def record_result(self, job_id: int, model_cid: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO results (job_id, model_cid) VALUES (?, ?)", (job_id, model_cid))
