@@ -5,8 +5,9 @@
 - ``exact_vs_float32``: time of exact steps of an MLP 784-512-512-10, batch 128, on synthetic data ÷ time of
   the same steps in float32 PyTorch (same model, batches and hyper-parameters), median over rounds of 100 steps
   run alternately (see :func:`interleaved`);
-- ``commit_overhead``: exact training with a checkpoint every 100 steps (serialized, state root computed) ÷ the
-  same training without;
+- ``commit_overhead``: exact training with everything a solver commits (a checkpoint every 100 steps, serialized,
+  state root computed, and the digests of the window's 16 interior states for its interior root) ÷ the same
+  training without; ``interior_digest_overhead`` is the part of it due to the interior digests;
 - ``gemm_float64_vs_float32``: the same model's matmuls alone in float64 ÷ float32, the floor of the first ratio
   for an exact path that runs on float64 BLAS;
 - ``state_hash_MBps``: megabytes of state committed (tensor chunks hashed into the state root) per second;
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 
 from trainyard import runtime as rt
+from trainyard.runtime.commit import interior_count
 from trainyard.runtime.fixed import ONE, batch_indices, to_fixed
 
 
@@ -53,7 +55,7 @@ class Float32Run:
         return time.perf_counter() - t
 
 
-def interleaved(cfg: rt.TrainConfig, data: rt.Dataset, rounds: int, block: int = 100) -> tuple[float, float]:
+def interleaved(cfg: rt.TrainConfig, data: rt.Dataset, rounds: int, block: int = 100) -> tuple[float, float, float]:
     """(exact ÷ float32, (exact + checkpoints) ÷ exact), from rounds of ``block`` steps run alternately, so that load
     from other processes on the machine falls on both sides of each ratio: the median of the per-round ratios. The
     checkpoint (serialization + state root, every ``block`` steps) is timed on its own at the end of each round."""
@@ -61,7 +63,7 @@ def interleaved(cfg: rt.TrainConfig, data: rt.Dataset, rounds: int, block: int =
     f32 = Float32Run(cfg, data)
     state = rt.train(cfg, data, state, 3)  # warm up both
     f32.run(3)
-    speed, commit = [], []
+    speed, commit, digest = [], [], []
     for _ in range(rounds):
         t = time.perf_counter()
         state = rt.train(cfg, data, state, block)
@@ -71,9 +73,14 @@ def interleaved(cfg: rt.TrainConfig, data: rt.Dataset, rounds: int, block: int =
         rt.save_checkpoint(state)
         state.root()
         t_ckpt = time.perf_counter() - t
+        t = time.perf_counter()
+        for _ in range(interior_count(block)):  # the interior digests (their cost does not depend on the state)
+            rt.state_digest(state.step, state.tensors)
+        t_digest = time.perf_counter() - t
         speed.append(t_exact / t_f32)
-        commit.append((t_exact + t_ckpt) / t_exact)
-    return statistics.median(speed), statistics.median(commit)
+        commit.append((t_exact + t_ckpt + t_digest) / t_exact)
+        digest.append((t_exact + t_digest) / t_exact)
+    return statistics.median(speed), statistics.median(commit), statistics.median(digest)
 
 
 def gemm_ratio(cfg: rt.TrainConfig, reps: int = 30) -> float:
@@ -104,9 +111,10 @@ def main() -> None:
     cfg = rt.TrainConfig(layers=(784, 512, 512, 10), learning_rate=0.01, batch_size=128, steps=args.steps,
                          checkpoint_interval=100, seed=1, momentum=0.9)
     rt.validate_config(cfg, data)
-    ratio, overhead = interleaved(cfg, data, max(1, args.steps // 100))
+    ratio, overhead, digest = interleaved(cfg, data, max(1, args.steps // 100))
     print(f"exact_vs_float32: {ratio:.2f}")
     print(f"commit_overhead: {overhead:.3f}")
+    print(f"interior_digest_overhead: {digest:.3f}")
     print(f"gemm_float64_vs_float32: {gemm_ratio(cfg):.2f}")
     state = rt.init_state(cfg, data)
     nbytes = sum(t.numel() * 8 for t in state.tensors.values())

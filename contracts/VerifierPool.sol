@@ -162,7 +162,8 @@ contract VerifierPool is IVerifierPool {
         return _samples(_assignments[jobId].seed, windows, interval);
     }
 
-    /// @dev Sample i: window keccak(seed, i, 0) mod windows, step keccak(seed, i, 1) mod interval.
+    /// @dev Sample i: window keccak(seed, i, 0) mod windows, interior point keccak(seed, i, 1) mod points, where a
+    /// window of `interval` steps has interval / max(1, interval / 16) interior points.
     function _samples(bytes32 seed, uint256 windows, uint256 interval)
         private
         view
@@ -175,7 +176,7 @@ contract VerifierPool is IVerifierPool {
         j = new uint256[](k);
         for (uint256 i = 0; i < k; ++i) {
             w[i] = uint256(keccak256(abi.encode(seed, i, 0))) % windows;
-            j[i] = uint256(keccak256(abi.encode(seed, i, 1))) % interval;
+            j[i] = uint256(keccak256(abi.encode(seed, i, 1))) % _points(interval);
         }
     }
 
@@ -186,7 +187,15 @@ contract VerifierPool is IVerifierPool {
     {
         bytes memory leaf = abi.encodePacked(uint64(w), o.stateRoot, o.cidHash, o.interiorRoot);
         if (!TrainyardMerkle.verify(leaf, w, j.leafCount, o.leafProof, j.traceRoot)) return false;
-        return TrainyardMerkle.verify(abi.encodePacked(uint64(step), o.digest), step, interval, o.digestProof, o.interiorRoot);
+        return TrainyardMerkle.verify(
+            abi.encodePacked(uint64(step), o.digest), step, _points(interval), o.digestProof, o.interiorRoot
+        );
+    }
+
+    /// @dev Interior points of a window (trainyard.runtime.commit.interior_count).
+    function _points(uint256 interval) private pure returns (uint256) {
+        uint256 stride = interval / 16;
+        return interval / (stride == 0 ? 1 : stride);
     }
 
     /// @inheritdoc IVerifierPool

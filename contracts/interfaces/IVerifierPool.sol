@@ -67,8 +67,9 @@ interface IVerifierPool {
     /// @param jobId The job.
     function draw(uint256 jobId) external;
 
-    /// @notice An approval's opening of sampled window w and sampled step j inside it: the trace leaf of w and the
-    /// digest of the state after the window's (j+1)-th step in the leaf's interior tree.
+    /// @notice An approval's opening of sampled window w and sampled interior point j: the trace leaf of w and the
+    /// digest of the state after (j+1)·stride of the window's steps (stride = max(1, steps per window / 16)) in the
+    /// leaf's interior tree.
     struct Opening {
         bytes32 stateRoot;
         bytes32 cidHash;
@@ -90,7 +91,7 @@ interface IVerifierPool {
     /// @param windows The job's number of windows.
     /// @param interval Steps per window.
     /// @return w Sampled windows.
-    /// @return j Sampled steps, 0-based inside their window.
+    /// @return j Sampled interior points, 0-based inside their window.
     function samples(uint256 jobId, uint256 windows, uint256 interval)
         external
         view

@@ -24,7 +24,7 @@ def _trace(cfg, data, **kw):
     state = rt.init_state(cfg, data, device=kw.get("device", DEVICE))
     leaves = []
     for w in range(cfg.steps // cfg.checkpoint_interval):
-        digests: list[bytes] = []  # the interior digests must be as reproducible as the roots
+        digests: list[bytes] = []  # the interior digests (here of every step) must be as reproducible as the roots
         state = rt.train(cfg, data, state, cfg.checkpoint_interval,
                          observe=lambda s: digests.append(rt.state_digest(s.step, s.tensors)), **kw)
         leaves.append(rt.trace_leaf(w, state.root(), f"cid-{w}", rt.interior_root(digests)))

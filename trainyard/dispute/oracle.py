@@ -88,11 +88,13 @@ class ExactOracle:
         hit = self._interior.get(window)
         if hit is None:
             c = self.cfg.checkpoint_interval
+            stride = commit.interior_stride(c)
             work = self.state(window * c)
             hit = []
-            for _ in range(c):
+            for k in range(1, c + 1):
                 self._advance(work)
-                hit.append(commit.state_digest(work.step, work.tensors))
+                if k % stride == 0:
+                    hit.append(commit.state_digest(work.step, work.tensors))
             self._interior[window] = hit
             self._remember(work.step, work)
         return hit

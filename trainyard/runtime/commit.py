@@ -148,14 +148,31 @@ def deserialize(data: bytes) -> tuple[int, dict[str, object], dict[str, torch.Te
     return int(header["step"]), dict(header["meta"]), tensors
 
 
+INTERIOR_POINTS = 16  # states per window whose digests go into the window's interior root
+
+
+def interior_stride(interval: int) -> int:
+    """Steps between two interior points of a window of ``interval`` steps."""
+    return max(1, interval // INTERIOR_POINTS)
+
+
+def interior_count(interval: int) -> int:
+    """Interior points of a window: after steps stride, 2·stride, ... (the contract computes the same)."""
+    return interval // interior_stride(interval)
+
+
 def state_digest(step: int, tensors: Mapping[str, torch.Tensor]) -> bytes:
-    """sha256 of the state's serialization: a cheap fingerprint of every state inside a window (one hash over the
-    bytes, no tree), which only re-execution or the solver's cooperation can give."""
-    return hashlib.sha256(serialize(step, {}, dict(tensors))).digest()
+    """sha256 of ``b"TYSD" || uint64_be(step)`` and every tensor's int64 little-endian values in name order: a
+    cheap fingerprint of a state inside a window (one pass over the bytes, no tree), which only re-execution or the
+    solver's cooperation can give."""
+    h = hashlib.sha256(b"TYSD" + step.to_bytes(8, "big"))
+    for name in sorted(tensors):
+        h.update(tensors[name].detach().to("cpu", torch.int64).contiguous().numpy().astype("<i8", copy=False).data)
+    return h.digest()
 
 
 def interior_leaves(digests: Sequence[bytes]) -> list[bytes]:
-    """Leaf j of a window's interior tree: the digest of the state after the window's (j+1)-th step."""
+    """Leaf j of a window's interior tree: the digest of the state after (j+1)·stride of the window's steps."""
     return [merkle.indexed(j, d) for j, d in enumerate(digests)]
 
 

@@ -17,6 +17,7 @@ from trainyard.errors import TrainyardError
 from trainyard.jobs import JobState, JobView
 from trainyard.market import Market
 from trainyard.progress import Progress
+from trainyard.runtime.commit import interior_stride
 from trainyard.solver import logic
 from trainyard.solver.memory import SolverMemory
 from trainyard.spec import parse_document
@@ -211,8 +212,13 @@ class SolverAgent:
                 job.state = job.oracle.state(base + c)
             else:
                 digests: list[bytes] = []
-                job.state = rt.train(job.cfg, job.data, job.state, c,
-                                     observe=lambda s: digests.append(rt.state_digest(s.step, s.tensors)),
+                stride = interior_stride(c)
+
+                def observe(s: Any) -> None:
+                    if (s.step - base) % stride == 0:
+                        digests.append(rt.state_digest(s.step, s.tensors))
+
+                job.state = rt.train(job.cfg, job.data, job.state, c, observe=observe,
                                      progress=(lambda s: bar.update(s - base)) if bar else None)
                 interior = rt.interior_root(digests)
                 job.oracle.known(job.state)
