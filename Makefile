@@ -37,6 +37,8 @@ test: bootstrap compile
 bench: bootstrap compile
 	$(BIN)/python -m bench.gas
 	$(BIN)/python -m bench.runtime
+	$(BIN)/python -m bench.verify
+	$(BIN)/python -m bench.dispute
 
 clean:
 	rm -rf build reports .hypothesis
