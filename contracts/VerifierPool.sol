@@ -7,7 +7,11 @@ import {IStaking} from "./interfaces/IStaking.sol";
 import {IOneStep} from "./interfaces/IOneStep.sol";
 import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
 
+/// @notice What the pool reads from the dispute game.
 interface ISlashRecord {
+    /// @notice Who was rewarded when a job's solver lost a dispute (zero if it never did).
+    /// @param jobId The job.
+    /// @return The rewarded challenger.
     function slashedBy(uint256 jobId) external view returns (address);
 }
 
@@ -20,8 +24,11 @@ contract VerifierPool is IVerifierPool {
     uint256 public constant MAX_SAMPLES = 16;
     uint256 private constant BPS = 10_000;
 
+    /// @notice The market whose jobs are verified.
     IJobMarket public immutable market;
+    /// @notice Where verifier stake is locked and slashed (this pool must be authorised there).
     IStaking public immutable staking;
+    /// @notice The dispute game, which records who proved a job's solver wrong.
     ISlashRecord public immutable game;
     /// @notice Stake each verifier locks, and loses for approving a wrong result.
     uint256 public immutable verifierStake;
