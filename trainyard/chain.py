@@ -8,11 +8,13 @@ The agents need only this (never brownie) at run time. Artifacts are the JSON fi
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
@@ -20,13 +22,23 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.exceptions import (
+    BadFunctionCallOutput,
+    ContractCustomError,
+    ContractLogicError,
+    TransactionNotFound,
+    Web3RPCError,
+)
 from web3.types import TxReceipt
 
 from trainyard.config import ROOT
-from trainyard.errors import ChainError, ConfigError, ContractError
+from trainyard.errors import ChainError, ConfigError, ContractError, TrainyardError
 
 BUILD_DIR = ROOT / "build" / "contracts"
+RETRIES = 5  # a node unreachable for 0.25 + 0.5 + 1 + 2 + 4 s is reported as down
+BACKOFF_S = 0.25
+log = logging.getLogger("trainyard.chain")
+T = TypeVar("T")
 
 # What a person should do about an error, keyed by custom error name; {args} are the decoded arguments.
 HINTS: dict[str, str] = {
@@ -137,8 +149,10 @@ class Chain:
         build_dir: Path = BUILD_DIR,
         gas_log: list[GasRecord] | None = None,
     ) -> None:
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        # retries are ours (every call, sends included, with the repairs a send needs): web3's own are off
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None))
         self.rpc_url = rpc_url
+        self.retries = RETRIES
         self.account = account
         self.addresses = {k: to_checksum_address(v) for k, v in addresses.items()}
         self.build_dir = build_dir
@@ -160,53 +174,122 @@ class Chain:
             raise ConfigError("this command signs transactions: set TRAINYARD_PRIVATE_KEY or TRAINYARD_KEYSTORE")
         return str(self.account.address)
 
+    def retry(self, what: str, fn: Callable[[], T]) -> T:
+        """``fn()``, retried with exponential backoff while the node cannot be reached (connection refused or reset,
+        timeouts, HTTP errors); a node that stays away becomes a ChainError saying so."""
+        for attempt in range(self.retries + 1):
+            try:
+                return fn()
+            except OSError as exc:  # requests' ConnectionError, Timeout and HTTPError are OSErrors
+                if attempt == self.retries:
+                    raise ChainError(
+                        f"the node at {self.rpc_url} did not answer ({what}) after {self.retries + 1} tries: "
+                        f"{type(exc).__name__}; is it running?"
+                    ) from None
+                log.warning("node at %s: %s failed (%s), retrying", self.rpc_url, what, type(exc).__name__)
+                time.sleep(BACKOFF_S * 2**attempt)
+        raise AssertionError("unreachable")
+
     def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return int(self.retry("get_block", lambda: self.w3.eth.get_block("latest"))["timestamp"])
 
     def balance(self, address: str | None = None) -> int:
-        return int(self.w3.eth.get_balance(to_checksum_address(address or self.address)))
+        who = to_checksum_address(address or self.address)
+        return int(self.retry("get_balance", lambda: self.w3.eth.get_balance(who)))
 
     def call(self, fn: ContractFunction) -> Any:
         try:
-            return fn.call()
+            return self.retry(fn.fn_name, fn.call)
         except ContractCustomError as exc:
             raise decode_revert(str(exc.data), tuple(self.addresses)) from None
         except ContractLogicError as exc:
             raise ContractError(f"call reverted: {exc}") from None
-        except (Web3RPCError, OSError) as exc:
+        except BadFunctionCallOutput:
+            raise self._missing_code(fn.address) from None
+        except Web3RPCError as exc:
             raise ChainError(f"the node at {self.rpc_url} failed: {exc}") from None
+
+    def _missing_code(self, address: str) -> TrainyardError:
+        code = self.retry("get_code", lambda: self.w3.eth.get_code(to_checksum_address(address)))
+        if len(code) == 0:
+            return ConfigError(
+                f"no contract at {address} on the node at {self.rpc_url}: the node was restarted (a devnet forgets "
+                "everything) or the deployments file is for another chain; deploy again with `trainyard deploy`"
+            )
+        return ChainError(f"{address} answered with data that does not fit its ABI: is the build directory current?")
 
     # -- writing ------------------------------------------------------------------------------------------
     def transact(self, fn: ContractFunction, *, value: int = 0, label: str | None = None) -> TxReceipt:
-        """Estimate (a revert is decoded and raised before anything is sent), sign, send, wait."""
+        """Estimate (a revert is decoded and raised before anything is sent), sign, send, wait. A send whose answer
+        is lost is not sent twice: the same signed transaction is resent and recognised if the node already has it;
+        a nonce taken meanwhile (a replaced transaction) is repaired by signing again with the next one."""
         sender = self.address
         assert self.account is not None
+        name = getattr(fn, "fn_name", "deploy")
         params: dict[str, Any] = {"from": sender, "value": value}
         try:
-            gas = fn.estimate_gas(params)
-            tx = fn.build_transaction(
-                {**params, "gas": int(gas * 1.2) + 20_000, "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
-                 "chainId": self.w3.eth.chain_id}
-            )
+            gas = self.retry(f"estimate {name}", lambda: fn.estimate_gas(params))
+            for _ in range(3):  # nonce repairs
+                nonce = self.retry("get_transaction_count", lambda: self.w3.eth.get_transaction_count(sender, "pending"))
+                chain_id = self.retry("chain_id", lambda: self.w3.eth.chain_id)
+                tx = fn.build_transaction({**params, "gas": int(gas * 1.2) + 20_000, "nonce": nonce, "chainId": chain_id})
+                signed = self.account.sign_transaction(tx)
+                tx_hash = self._send(signed.raw_transaction, bytes(signed.hash))
+                if tx_hash is not None:
+                    break
+                log.warning("nonce %d of %s was taken by another transaction; signing again", nonce, sender)
+            else:
+                raise ChainError(f"{name}: could not find a free nonce for {sender}")
         except ContractCustomError as exc:
             raise decode_revert(str(exc.data), tuple(self.addresses)) from None
         except ContractLogicError as exc:
-            raise ContractError(f"{fn.fn_name} would revert: {exc}") from None
+            raise ContractError(f"{name} would revert: {exc}") from None
+        except BadFunctionCallOutput:
+            raise self._missing_code(getattr(fn, "address", "")) from None
         except Web3RPCError as exc:
             msg = str(exc)
             if "insufficient funds" in msg:
-                raise ChainError(f"{sender} has not enough ETH for {fn.fn_name} (value {value} wei plus gas)") from None
-            raise ChainError(f"{fn.fn_name}: the node refused: {msg[:300]}") from None
-        except OSError as exc:
-            raise ChainError(f"cannot reach the node at {self.rpc_url}: {exc}") from None
-        signed = self.account.sign_transaction(tx)
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+                raise ChainError(f"{sender} has not enough ETH for {name} (value {value} wei plus gas)") from None
+            raise ChainError(f"{name}: the node refused: {msg[:300]}") from None
+        receipt = self.retry("wait_for_transaction_receipt",
+                             lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
         if receipt["status"] != 1:
-            raise ContractError(f"{fn.fn_name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
+            raise ContractError(f"{name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
         fee = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0))
-        self.gas_log.append(GasRecord(label or fn.fn_name, sender, int(receipt["gasUsed"]), fee))
+        self.gas_log.append(GasRecord(label or name, sender, int(receipt["gasUsed"]), fee))
         return receipt
+
+    def _send(self, raw: bytes, tx_hash: bytes) -> bytes | None:
+        """Send a signed transaction; its hash, or None if its nonce was used by another transaction."""
+        sent_before = False
+        for attempt in range(self.retries + 1):
+            try:
+                return bytes(self.w3.eth.send_raw_transaction(raw))
+            except OSError as exc:
+                sent_before = True  # it may have arrived: the answer is what was lost
+                if attempt == self.retries:
+                    raise ChainError(f"the node at {self.rpc_url} did not take the transaction after "
+                                     f"{self.retries + 1} tries: {type(exc).__name__}") from None
+                log.warning("node at %s: send failed (%s), resending the same transaction", self.rpc_url,
+                            type(exc).__name__)
+                time.sleep(BACKOFF_S * 2**attempt)
+            except Web3RPCError as exc:
+                msg = str(exc).lower()
+                if "already known" in msg or "already imported" in msg:
+                    return tx_hash
+                if "nonce too low" in msg or "nonce has already been used" in msg:
+                    if sent_before and self._known(tx_hash):
+                        return tx_hash  # ours, mined after a lost answer
+                    return None
+                raise
+        raise AssertionError("unreachable")
+
+    def _known(self, tx_hash: bytes) -> bool:
+        try:
+            self.retry("get_transaction", lambda: self.w3.eth.get_transaction(tx_hash))
+            return True
+        except TransactionNotFound:
+            return False
 
     def deploy(self, name: str, *args: Any) -> str:
         art = artifact(name, self.build_dir)
@@ -218,4 +301,4 @@ class Chain:
 
     def events(self, contract: str, event: str, from_block: int = 0, **filters: Any) -> list[Any]:
         ev = getattr(self.contract(contract).events, event)
-        return list(ev.get_logs(from_block=from_block, argument_filters=filters or None))
+        return list(self.retry(f"get_logs {event}", lambda: ev.get_logs(from_block=from_block, argument_filters=filters or None)))
