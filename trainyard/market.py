@@ -76,6 +76,11 @@ class Market:
             open_disputes=int(j["openDisputes"]),
         )
 
+    def bid(self, job_id: int, index: int) -> dict[str, Any]:
+        """Sealed bid ``index`` of a job: bidder, price (once revealed), revealed, valid, commitment."""
+        fn = self.market.functions.bid(job_id, index)
+        return _named(fn.abi, self.chain.call(fn))
+
     def _spec_cid(self, job_id: int) -> str:
         if job_id not in self._spec_cids:
             logs = self.chain.events("JobMarket", "JobPosted", jobId=job_id)

@@ -35,6 +35,46 @@ ETH = 10**18
 OracleFactory = Callable[[Any, Any], ExactOracle]
 
 
+class Crash(BaseException):
+    """An agent process killed (a BaseException: no agent code catches it)."""
+
+
+class Crashes:
+    """Seeded kills for the restart tests: after a transaction is mined, an armed agent dies with probability
+    ``after_tx`` (before it can record anything); between ticks it is restarted with probability ``between``. A
+    killed or restarted agent is rebuilt from its SQLite file and the store, as a new process would be."""
+
+    def __init__(self, seed: int, after_tx: float = 0.15, between: float = 0.2) -> None:
+        import random
+
+        self.rng = random.Random(seed)
+        self.after_tx, self.between = after_tx, between
+        self._dead: set[str] = set()
+        self.kills = 0
+
+    def arm(self, role: str, chain: Chain) -> None:
+        send = chain.transact
+
+        def transact(*args: Any, **kwargs: Any) -> Any:
+            receipt = send(*args, **kwargs)
+            if self.rng.random() < self.after_tx:
+                self._dead.add(role)
+                self.kills += 1
+                raise Crash(role)
+            return receipt
+
+        chain.transact = transact  # type: ignore[method-assign]
+
+    def crashed(self, role: str) -> bool:
+        if role in self._dead:
+            self._dead.discard(role)
+            return True
+        return False
+
+    def restart(self, role: str) -> bool:
+        return self.rng.random() < self.between
+
+
 @dataclass(frozen=True)
 class SolverSpec:
     name: str
@@ -64,6 +104,7 @@ class RoundResult:
     gas: list[GasRecord] = field(default_factory=list)
     games: list[int] = field(default_factory=list)
     chains: dict[str, Chain] = field(default_factory=dict)
+    restarts: int = 0
 
     def fees(self, role: str) -> int:
         return sum(g.fee for g in self.gas if g.sender == self.addresses[role])
@@ -83,35 +124,40 @@ def run_contested_round(
     econ: Economics = Economics(),
     max_ticks: int = 2000,
     verification_fee: int = 0,
+    crashes: Crashes | None = None,
     on_tick: Callable[[int], None] | None = None,
 ) -> RoundResult:
     gas: list[GasRecord] = []
     roles = ["deployer", "submitter", *[s.name for s in solvers], *[c.name for c in challengers]]
     keys = dev_keys(len(roles) + 1)[1:]  # account 0 produces the blocks and takes the tips
     chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(roles, keys)}
+    if crashes is not None:
+        for r in [s.name for s in solvers] + [c.name for c in challengers]:
+            crashes.arm(r, chains[r])
     contracts = deploy(chains["deployer"], home / "deployments.json", econ)
     for c in chains.values():
         c.addresses.update(contracts)
     store = LocalStore(home / "store")
     start = {r: c.balance() for r, c in chains.items()}
     # pool members join before the job exists, so that the draw can pick them
-    challenger_agents = [
-        c.agent(Market(chains[c.name]), store, ChallengerMemory(home / f"{c.name}.sqlite"), c.policy,
-                name=c.name, oracle_factory=c.oracle, pool=c.pool)
-        for c in challengers
-    ]
+    def new_challenger(c: ChallengerSpec) -> ChallengerAgent:
+        return c.agent(Market(chains[c.name]), store, ChallengerMemory(home / f"{c.name}.sqlite"), c.policy,
+                       name=c.name, oracle_factory=c.oracle, pool=c.pool)
+
+    def new_solver(s: SolverSpec) -> SolverAgent:
+        return SolverAgent(Market(chains[s.name]), s.store(store) if s.store else store,
+                           SolverMemory(home / f"{s.name}.sqlite"), SolverPolicy(price=s.price, target_stake=2 * ETH),
+                           name=s.name, show_progress=False, oracle_factory=s.oracle, defend=s.defend)
+
+    challenger_agents = [new_challenger(c) for c in challengers]
     for a in challenger_agents:
         a.tick()
     job_id = post(Market(chains["submitter"]), prepare(load_spec(spec_path), store))
     if verification_fee:
         PoolClient(chains["submitter"]).fund(job_id, verification_fee)
 
-    solver_agents = [
-        SolverAgent(Market(chains[s.name]), s.store(store) if s.store else store,
-                    SolverMemory(home / f"{s.name}.sqlite"), SolverPolicy(price=s.price, target_stake=2 * ETH),
-                    name=s.name, show_progress=False, oracle_factory=s.oracle, defend=s.defend)
-        for s in solvers
-    ]
+    solver_agents = [new_solver(s) for s in solvers]
+    restarts = 0
     sub = Market(chains["submitter"])
     games = DisputeClient(chains["deployer"])
     w3 = chains["deployer"].w3
@@ -119,8 +165,23 @@ def run_contested_round(
     for tick in range(max_ticks):
         if on_tick is not None:
             on_tick(tick)
-        acted = sum(len(a.tick()) for a in solver_agents)
-        acted += sum(bool(a.tick()) for a in challenger_agents)
+        acted = 0
+        for i, spec in enumerate(solvers):
+            try:
+                acted += len(solver_agents[i].tick())
+            except Crash:
+                acted += 1
+            if crashes is not None and (crashes.crashed(spec.name) or crashes.restart(spec.name)):
+                solver_agents[i] = new_solver(spec)  # a new process: only its SQLite file and the store survive
+                restarts += 1
+        for i, cspec in enumerate(challengers):
+            try:
+                acted += bool(challenger_agents[i].tick())
+            except Crash:
+                acted += 1
+            if crashes is not None and (crashes.crashed(cspec.name) or crashes.restart(cspec.name)):
+                challenger_agents[i] = new_challenger(cspec)
+                restarts += 1
         job = sub.job(job_id)
         live = games.live_games(job_id)
         if job.state.is_over and not live and not acted:
@@ -150,5 +211,5 @@ def run_contested_round(
     return RoundResult(
         job_id=job_id, state=sub.job(job_id).state, addresses={r: c.address for r, c in chains.items()},
         contracts=contracts, start=start, end={r: c.balance() for r, c in chains.items()}, gas=gas,
-        games=games.games_of_job(job_id), chains=chains,
+        games=games.games_of_job(job_id), chains=chains, restarts=restarts,
     )

@@ -75,6 +75,7 @@ class ChallengerAgent:
         self.oracle_factory = oracle_factory
         self._jobs: dict[int, _Job | None] = {}
         self._done: set[int] = set()
+        self._discovered = False
         self.failures = 0
 
     # -- the loop -------------------------------------------------------------------------------------------
@@ -252,6 +253,14 @@ class ChallengerAgent:
     # -- games and money ------------------------------------------------------------------------------------
     def _play(self) -> int:
         moves = 0
+        if not self._discovered:  # a game opened just before a crash, not yet recorded: it is on chain
+            known = {g for g, _, _ in self.memory.games()}
+            for ev in self.games.chain.events("DisputeGame", "GameOpened", 0, challenger=self.me):
+                a = ev["args"]
+                if int(a["gameId"]) not in known:
+                    self.memory.record_game(int(a["gameId"]), int(a["jobId"]), int(a["window"]))
+                    log.info("%s: found its game %d on job %d after a restart", self.name, a["gameId"], a["jobId"])
+            self._discovered = True
         for game_id, job_id, window in self.memory.games():
             if game_id in self._done:
                 continue

@@ -15,7 +15,7 @@ from trainyard.dispute.client import DisputeClient, step_once
 from trainyard.dispute.oracle import ExactOracle
 from trainyard.errors import TrainyardError
 from trainyard.jobs import JobState, JobView
-from trainyard.market import Market
+from trainyard.market import Market, bid_commitment
 from trainyard.progress import Progress
 from trainyard.runtime.commit import interior_stride
 from trainyard.solver import logic
@@ -84,6 +84,24 @@ class SolverAgent:
         self.failures = 0
 
     # -- reading -------------------------------------------------------------------------------------------
+    def _repair_bids(self, jobs: list[JobView]) -> None:
+        """Bring the local bid records up to the chain after a crash between a transaction and its record: a mined
+        commit whose index was not recorded, a reveal that was mined but not marked."""
+        by_id = {j.job_id: j for j in jobs}
+        for job_id, bid in self.memory.bids().items():
+            job = by_id.get(job_id)
+            if job is None:
+                continue
+            if bid.index < 0:
+                mine = bid_commitment(job_id, self.me, bid.price, bid.salt)
+                for ev in self.market.chain.events("JobMarket", "BidCommitted", 0, jobId=job_id, bidder=self.me):
+                    index = int(ev["args"]["index"])
+                    if bytes(self.market.bid(job_id, index)["commitment"]) == mine:
+                        self.memory.set_bid_index(job_id, index)
+                        log.info("%s: recovered the index of its sealed bid on job %d", self.name, job_id)
+            elif not bid.revealed and bool(self.market.bid(job_id, bid.index)["revealed"]):
+                self.memory.mark_revealed(job_id)
+
     def snapshot(self) -> logic.SolverView:
         jobs = []
         for job_id in range(1, self.market.job_count() + 1):
@@ -93,6 +111,7 @@ class SolverAgent:
             if view.state.is_over:
                 self._over.add(job_id)
             jobs.append(view)
+        self._repair_bids(jobs)
         info = self.market.stake_info(self.me)
         return logic.SolverView(
             now=self.market.chain.now(), me=self.me, free_stake=info.free, locked_stake=info.locked,
