@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,7 +48,28 @@ def _market(args: argparse.Namespace, sign: bool = True):  # type: ignore[no-unt
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from trainyard.store import LocalStore
 
-    return LocalStore(_settings(args).store)
+    s = _settings(args)
+    if s.gateways:
+        from trainyard.gateway import GatewayStore
+
+        return GatewayStore(LocalStore(s.store), s.gateways)
+    return LocalStore(s.store)
+
+
+def cmd_store_serve(args: argparse.Namespace) -> int:
+    from trainyard.gateway import Gateway
+    from trainyard.store import LocalStore
+
+    s = _settings(args)
+    gw = Gateway(LocalStore(s.store), host=args.host, port=args.port).start()
+    print(f"serving {s.store} at {gw.url}/ipfs/<cid> (every object checked against its CID); Ctrl-C to stop")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        gw.stop()
+        print("stopped")
+    return 0
 
 
 def parse_eth(text: str) -> int:
@@ -279,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("action", choices=["deposit", "withdraw", "status"])
     sp.add_argument("amount", nargs="?", help="e.g. 1.5 (ETH) or '100 gwei'")
     sp.set_defaults(fn=cmd_stake)
+    sp = sub.add_parser("store", help="serve this machine's content store to other agents over HTTP")
+    ssp = sp.add_subparsers(dest="store_cmd", required=True)
+    sv = ssp.add_parser("serve", help="GET /ipfs/<cid> (IPFS gateway paths); others read it with TRAINYARD_GATEWAYS")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    sv.set_defaults(fn=cmd_store_serve)
     sp = sub.add_parser("solver", help="run a solver agent")
     ssub = sp.add_subparsers(dest="solver_cmd", required=True)
     sr = ssub.add_parser("run", help="stake, bid, train, commit, get paid")

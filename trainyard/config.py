@@ -7,6 +7,8 @@ Settings come from the environment (and CLI flags, which override it):
 ``TRAINYARD_RPC_URL``      JSON-RPC endpoint (default ``http://127.0.0.1:8545``)
 ``TRAINYARD_DEPLOYMENTS``  deployments file (default ``$TRAINYARD_HOME/deployments.json``)
 ``TRAINYARD_STORE``        content store folder (default ``$TRAINYARD_HOME/store``)
+``TRAINYARD_GATEWAYS``     other agents' stores to read from, comma-separated URLs (``http://host:port``,
+                           served by ``trainyard store serve``); every object is checked against its CID
 ``TRAINYARD_PRIVATE_KEY``  hex private key of the account that signs, or
 ``TRAINYARD_KEYSTORE``     an encrypted JSON keystore file, with ``TRAINYARD_KEYSTORE_PASSWORD``
 =========================  =====================================================================
@@ -38,6 +40,7 @@ class Settings:
     private_key: str | None = field(default=None, repr=False)
     keystore: Path | None = None
     keystore_password: str | None = field(default=None, repr=False)
+    gateways: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -52,6 +55,7 @@ class Settings:
             private_key=str(overrides.get("private_key") or env.get("TRAINYARD_PRIVATE_KEY") or "") or None,
             keystore=Path(str(ks)) if ks else None,
             keystore_password=env.get("TRAINYARD_KEYSTORE_PASSWORD"),
+            gateways=tuple(g.strip() for g in env.get("TRAINYARD_GATEWAYS", "").split(",") if g.strip()),
         )
 
     def account(self) -> LocalAccount:

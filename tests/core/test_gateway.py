@@ -1,0 +1,109 @@
+"""Stores shared over HTTP (IPFS gateway paths, FastAPI): objects of one and of many blocks cross between two
+machines' stores, every read is checked against the CID, lying or absent gateways are skipped or reported, and
+checkpoints travel this way between a solver and a verifier. Real HTTP servers on loopback, no doubles."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+import uvicorn
+from fastapi import FastAPI, Response
+
+from trainyard import runtime as rt
+from trainyard.devnet import free_port
+from trainyard.dispute import scenario as sc
+from trainyard.errors import StoreError
+from trainyard.gateway import Gateway, GatewayStore
+from trainyard.store import LocalStore
+
+
+@pytest.fixture
+def served(tmp_path):
+    store = LocalStore(tmp_path / "a")
+    with Gateway(store) as gw:
+        yield store, gw
+
+
+@pytest.mark.parametrize("size", [0, 1000, 256 * 1024 + 1, 3 * 256 * 1024])
+def test_objects_cross_between_stores_and_are_kept(served, tmp_path, size):
+    store, gw = served
+    data = os.urandom(size)
+    cid = store.put(data)
+    other = GatewayStore(LocalStore(tmp_path / "b"), [gw.url])
+    assert other.get(cid) == data
+    assert other.local.get(cid) == data  # kept: the next read is local
+
+
+def test_the_gateway_answers_404_and_400(served):
+    _, gw = served
+    assert requests.get(f"{gw.url}/ipfs/not-a-cid").status_code == 400
+    good_but_absent = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+    assert requests.get(f"{gw.url}/ipfs/{good_but_absent}").status_code == 404
+    assert requests.get(f"{gw.url}/health").json() == {"status": "ok"}
+
+
+def test_a_corrupt_object_is_not_served(served, tmp_path):
+    store, gw = served
+    cid = store.put(b"checkpoint bytes")
+    (store.root / cid).write_bytes(b"tampered bytes!!")
+    assert requests.get(f"{gw.url}/ipfs/{cid}").status_code == 500
+    with pytest.raises(StoreError, match="HTTP 500"):
+        GatewayStore(LocalStore(tmp_path / "b"), [gw.url]).get(cid)
+
+
+def test_a_lying_gateway_is_skipped_for_an_honest_one(served, tmp_path):
+    store, honest = served
+    data = b"the real object"
+    cid = store.put(data)
+    liar = FastAPI()
+
+    @liar.get("/ipfs/{cid}")
+    def lie(cid: str) -> Response:
+        return Response(b"something else", media_type="application/octet-stream")
+
+    server = uvicorn.Server(uvicorn.Config(liar, host="127.0.0.1", port=0, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.02)
+    liar_url = "http://127.0.0.1:%d" % server.servers[0].sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(StoreError, match="do not hash to the CID"):
+            GatewayStore(LocalStore(tmp_path / "b"), [liar_url]).get(cid)
+        assert GatewayStore(LocalStore(tmp_path / "c"), ["http://127.0.0.1:9", liar_url, honest.url]).get(cid) == data
+    finally:
+        server.should_exit = True
+
+
+def test_a_checkpoint_travels_from_solver_to_verifier(tmp_path):
+    cfg, data = sc.tiny_config(steps=8, interval=4), sc.tiny_dataset()
+    state = rt.train(cfg, data, rt.init_state(cfg, data), 4)
+    solver_store = LocalStore(tmp_path / "solver")
+    cid = solver_store.put(rt.save_checkpoint(state))
+    with Gateway(solver_store) as gw:
+        verifier_store = GatewayStore(LocalStore(tmp_path / "verifier"), [gw.url])
+        assert rt.load_checkpoint(verifier_store.get(cid)).root() == state.root()
+
+
+def test_trainyard_store_serve_as_a_process(tmp_path):
+    store = LocalStore(tmp_path / "home" / "store")
+    cid = store.put(b"served by the CLI")
+    port = free_port()
+    env = {**os.environ, "TRAINYARD_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([sys.executable, "-m", "trainyard.cli", "store", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/ipfs/{cid}", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert r.status_code == 200 and r.content == b"served by the CLI"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,112 @@
+"""Sharing a content store between machines without an IPFS node: every agent can serve its store over HTTP with
+IPFS-gateway paths (``GET /ipfs/<cid>``, FastAPI), and read other agents' stores through :class:`GatewayStore`,
+which checks every object it fetches against its CID (a gateway is never trusted)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import requests
+import uvicorn
+from fastapi import FastAPI, HTTPException, Response
+
+from trainyard import cid as cidlib
+from trainyard.errors import CIDMismatch, StoreError
+from trainyard.store import ContentStore
+
+
+def gateway_app(store: ContentStore) -> FastAPI:
+    """``GET /ipfs/<cid>``: the object's bytes (checked by the store before they are served), 404 if absent, 400 for
+    a string that is not a CID; ``GET /health``."""
+    app = FastAPI(title="Trainyard store", docs_url=None, redoc_url=None)
+
+    @app.get("/ipfs/{cid}")
+    def get_object(cid: str) -> Response:
+        try:
+            cidlib.decode(cid)
+        except ValueError:
+            raise HTTPException(400, f"{cid!r} is not a CIDv1 (sha2-256, base32)") from None
+        try:
+            data = store.get(cid)
+        except CIDMismatch as exc:
+            raise HTTPException(500, str(exc)) from None
+        except StoreError:
+            raise HTTPException(404, f"{cid} is not in this store") from None
+        return Response(data, media_type="application/octet-stream", headers={"Cache-Control": "public, immutable"})
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+class Gateway:
+    """A store served in a background thread (agents serve theirs while they run; tests too)."""
+
+    def __init__(self, store: ContentStore, host: str = "127.0.0.1", port: int = 0) -> None:
+        config = uvicorn.Config(gateway_app(store), host=host, port=port, log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self, timeout: float = 10.0) -> Gateway:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise StoreError("the store's HTTP server did not start (is the port free?)")
+            time.sleep(0.02)
+        return self
+
+    @property
+    def url(self) -> str:
+        sock = self.server.servers[0].sockets[0]
+        host, port = sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> Gateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class GatewayStore(ContentStore):
+    """A local store first, then the gateways of other agents (``/ipfs/<cid>``), in order. What a gateway returns
+    is checked against the CID before it is kept locally or returned; a gateway that answers wrongly is skipped."""
+
+    def __init__(self, local: ContentStore, gateways: Sequence[str], timeout: float = 30.0) -> None:
+        self.local, self.gateways, self.timeout = local, [g.rstrip("/") for g in gateways], timeout
+
+    def put(self, data: bytes) -> str:
+        return self.local.put(data)
+
+    def get(self, cid: str) -> bytes:
+        try:
+            return self.local.get(cid)
+        except CIDMismatch:
+            raise
+        except StoreError as exc:
+            missing = exc
+        problems = []
+        for base in self.gateways:
+            try:
+                r = requests.get(f"{base}/ipfs/{cid}", timeout=self.timeout)
+            except requests.RequestException as exc:
+                problems.append(f"{base}: {type(exc).__name__}")
+                continue
+            if r.status_code != 200:
+                problems.append(f"{base}: HTTP {r.status_code}")
+                continue
+            if cidlib.cid_for(r.content) != cid:
+                problems.append(f"{base}: sent bytes that do not hash to the CID")
+                continue
+            self.local.put(r.content)
+            return r.content
+        raise StoreError(f"{cid} is not in the local store ({missing}) nor at any gateway: " + "; ".join(problems))
