@@ -39,6 +39,7 @@ bench: bootstrap compile
 	$(BIN)/python -m bench.runtime
 	$(BIN)/python -m bench.verify
 	$(BIN)/python -m bench.dispute
+	$(BIN)/python -m bench.load --kills
 
 clean:
 	rm -rf build reports .hypothesis
