@@ -9,7 +9,7 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: bootstrap demo test compile bench clean
+.PHONY: bootstrap demo test compile bench clean chromium
 bootstrap: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -31,8 +31,12 @@ demo: bootstrap compile
 
 # brownie test runs pytest with brownie's plugin (it starts Anvil on BROWNIE_ANVIL_PORT, default 8545).
 # pytest's exit code 5 (no test collected) is non-zero, so make fails on it too.
-test: bootstrap compile
+test: bootstrap compile chromium
 	$(BIN)/brownie test tests/ $(TESTARGS)
+
+# the explorer's test renders its page in Debian's headless Chromium
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 bench: bootstrap compile
 	$(BIN)/python -m bench.gas

@@ -56,6 +56,18 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return LocalStore(s.store)
 
 
+def cmd_explorer(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from trainyard.explorer import explorer_app
+
+    market = _market(args, sign=False)
+    app = explorer_app(market.chain, _store(args))
+    print(f"explorer at http://{args.host}:{args.port}/ (chain {market.chain.rpc_url}); Ctrl-C to stop")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def cmd_store_serve(args: argparse.Namespace) -> int:
     from trainyard.gateway import Gateway
     from trainyard.store import LocalStore
@@ -301,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("action", choices=["deposit", "withdraw", "status"])
     sp.add_argument("amount", nargs="?", help="e.g. 1.5 (ETH) or '100 gwei'")
     sp.set_defaults(fn=cmd_stake)
+    sp = sub.add_parser("explorer", help="a local web page of jobs, disputes, stakes and plots, live from the chain")
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sp.set_defaults(fn=cmd_explorer)
     sp = sub.add_parser("store", help="serve this machine's content store to other agents over HTTP")
     ssp = sp.add_subparsers(dest="store_cmd", required=True)
     sv = ssp.add_parser("serve", help="GET /ipfs/<cid> (IPFS gateway paths); others read it with TRAINYARD_GATEWAYS")

@@ -43,20 +43,20 @@ def gateway_app(store: ContentStore) -> FastAPI:
     return app
 
 
-class Gateway:
-    """A store served in a background thread (agents serve theirs while they run; tests too)."""
+class BackgroundServer:
+    """A FastAPI app served by uvicorn in a background thread (agents serve their stores while they run; tests)."""
 
-    def __init__(self, store: ContentStore, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(gateway_app(store), host=host, port=port, log_level="warning", access_log=False)
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def start(self, timeout: float = 10.0) -> Gateway:
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise StoreError("the store's HTTP server did not start (is the port free?)")
+                raise StoreError("the HTTP server did not start (is the port free?)")
             time.sleep(0.02)
         return self
 
@@ -70,11 +70,18 @@ class Gateway:
         self.server.should_exit = True
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> Gateway:
+    def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Gateway(BackgroundServer):
+    """A store served at ``/ipfs/<cid>`` in a background thread."""
+
+    def __init__(self, store: ContentStore, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(gateway_app(store), host, port)
 
 
 class GatewayStore(ContentStore):
