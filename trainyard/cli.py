@@ -46,14 +46,19 @@ def _market(args: argparse.Namespace, sign: bool = True):  # type: ignore[no-unt
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from trainyard.store import LocalStore
+    from trainyard.store import ContentStore, LocalStore
 
     s = _settings(args)
+    base: ContentStore = LocalStore(s.store)
+    if s.ipfs_api:
+        from trainyard.kubo import KuboStore
+
+        base = KuboStore(s.ipfs_api)
     if s.gateways:
         from trainyard.gateway import GatewayStore
 
-        return GatewayStore(LocalStore(s.store), s.gateways)
-    return LocalStore(s.store)
+        return GatewayStore(base, s.gateways)
+    return base
 
 
 def cmd_explorer(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ Settings come from the environment (and CLI flags, which override it):
 ``TRAINYARD_RPC_URL``      JSON-RPC endpoint (default ``http://127.0.0.1:8545``)
 ``TRAINYARD_DEPLOYMENTS``  deployments file (default ``$TRAINYARD_HOME/deployments.json``)
 ``TRAINYARD_STORE``        content store folder (default ``$TRAINYARD_HOME/store``)
+``TRAINYARD_IPFS_API``     an IPFS node's RPC API (Kubo, e.g. ``http://127.0.0.1:5001``) to use as the store
 ``TRAINYARD_GATEWAYS``     other agents' stores to read from, comma-separated URLs (``http://host:port``,
                            served by ``trainyard store serve``); every object is checked against its CID
 ``TRAINYARD_PRIVATE_KEY``  hex private key of the account that signs, or
@@ -41,6 +42,7 @@ class Settings:
     keystore: Path | None = None
     keystore_password: str | None = field(default=None, repr=False)
     gateways: tuple[str, ...] = ()
+    ipfs_api: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -56,6 +58,7 @@ class Settings:
             keystore=Path(str(ks)) if ks else None,
             keystore_password=env.get("TRAINYARD_KEYSTORE_PASSWORD"),
             gateways=tuple(g.strip() for g in env.get("TRAINYARD_GATEWAYS", "").split(",") if g.strip()),
+            ipfs_api=env.get("TRAINYARD_IPFS_API") or None,
         )
 
     def account(self) -> LocalAccount:
