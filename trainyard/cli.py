@@ -141,7 +141,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     from trainyard.status import fetch_model
 
-    out = fetch_model(_market(args, sign=False), _store(args), args.job, Path(args.out) if args.out else None)
+    out = fetch_model(_market(args, sign=False), _store(args), args.job, Path(args.out) if args.out else None,
+                      recompute=args.recompute)
     for line in out:
         print(line)
     return 0
@@ -303,9 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("status", help="a job's life from chain events, or a table of all jobs")
     sp.add_argument("job", nargs="?", type=int)
     sp.set_defaults(fn=cmd_status)
-    sp = sub.add_parser("fetch", help="the trained model, checked against its CID")
+    sp = sub.add_parser("fetch", help="the trained model, checked against its CID and the trace's last root")
     sp.add_argument("job", type=int)
     sp.add_argument("-o", "--out", help="output folder (default ./job-<id>)")
+    sp.add_argument("--recompute", action="store_true",
+                    help="if the solver's file is missing or wrong, train the model again from the last checkpoint "
+                         "that matches the trace (exact training) and check it against the trace")
     sp.set_defaults(fn=cmd_fetch)
     sp = sub.add_parser("cancel", help="cancel your job before any bid")
     sp.add_argument("job", type=int)

@@ -118,23 +118,60 @@ def model_cid(market: Market, job_id: int) -> str:
     return str(logs[-1]["args"]["modelCID"])
 
 
-def fetch_model(market: Market, store: ContentStore, job_id: int, out: Path | None) -> list[str]:
-    """Write the exact checkpoint and a float ``state_dict`` of the job's model; both checked against the CID."""
+def fetch_model(market: Market, store: ContentStore, job_id: int, out: Path | None, recompute: bool = False) -> list[str]:
+    """Write the exact checkpoint and a float ``state_dict`` of the job's model. The file is checked against its CID
+    and its state against the trace's last root on chain. When it is missing or does not match, ``recompute``
+    trains it again (exact training) from the last published checkpoint that matches its trace leaf, or from the
+    initial state, and checks the result against the same root."""
     from trainyard import runtime as rt
     import torch
 
     cid = model_cid(market, job_id)
+    leaves = sorted(market.chain.events("JobMarket", "TraceCommitted", jobId=job_id), key=lambda e: e["args"]["window"])
+    final_root = bytes(leaves[-1]["args"]["stateRoot"])
+    problem = None
     try:
         decode_cid(cid)
         blob = store.get(cid)  # checked against the CID
-    except (ValueError, StoreError) as exc:
-        raise TrainyardError(f"job {job_id}: cannot fetch model {cid}: {exc}") from None
+        state = rt.load_checkpoint(blob)
+        if state.root() != final_root:
+            problem = f"the file at {cid} is not the state the trace commits (its root differs)"
+    except (ValueError, KeyError, StoreError) as exc:
+        problem = f"cannot fetch model {cid}: {exc}"
+    how = "verified against its CID and the trace's last root"
+    if problem is not None:
+        if not recompute:
+            raise TrainyardError(f"job {job_id}: {problem}; `trainyard fetch {job_id} --recompute` trains it again "
+                                 "from the last published checkpoint that matches the trace (exact training)")
+        state, start = _recompute(market, store, job_id, leaves)
+        if state.root() != final_root:
+            raise TrainyardError(f"job {job_id}: exact training does not give the trace's last root: the solver's trace "
+                                 "is wrong and the job should be disputed")
+        blob = rt.save_checkpoint(state)
+        how = f"recomputed from {start} and verified against the trace's last root"
     out = out or Path(f"job-{job_id}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.ckpt").write_bytes(blob)
-    torch.save(rt.export_float_state_dict(rt.load_checkpoint(blob)), out / "model.pt")
-    return [f"model {cid} (verified)", f"  {out / 'model.ckpt'}: exact int64 checkpoint",
+    torch.save(rt.export_float_state_dict(state), out / "model.pt")
+    return [f"model of job {job_id} ({how})", f"  {out / 'model.ckpt'}: exact int64 checkpoint",
             f"  {out / 'model.pt'}: float state_dict for torch.nn.Sequential(Linear, ReLU, ...)"]
+
+
+def _recompute(market: Market, store: ContentStore, job_id: int, leaves: list) -> tuple:  # type: ignore[type-arg]
+    from trainyard import runtime as rt
+    from trainyard.solver.agent import load_job
+
+    _, cfg, data = load_job(store, market.job(job_id))
+    state, start = rt.init_state(cfg, data), "the initial state"
+    for e in reversed(leaves[:-1]):
+        try:
+            ckpt = rt.load_checkpoint(store.get(e["args"]["checkpointCID"]))
+        except (ValueError, KeyError, StoreError):
+            continue
+        if ckpt.root() == bytes(e["args"]["stateRoot"]):
+            state, start = ckpt, f"the checkpoint of window {e['args']['window']}"
+            break
+    return rt.train(cfg, data, state, cfg.steps - state.step), start
 
 
 def poke(market: Market, job_id: int) -> str:
