@@ -125,8 +125,9 @@ def _lost(chains, submitters, solver_chains, posted, start, gas, addresses) -> i
         fees[g.sender] = fees.get(g.sender, 0) + g.fee
     paid_to: dict[str, int] = {}
     paid_by: dict[str, int] = {}
+    views = {j: reader.job(j) for j in posted}
     for j, (_, k) in posted.items():
-        v = reader.job(j)
+        v = views[j]
         if v.state is JobState.FINALIZED:
             paid_to[v.winner] = paid_to.get(v.winner, 0) + v.price
             paid_by[submitters[k].address] = paid_by.get(submitters[k].address, 0) + v.price
@@ -145,7 +146,7 @@ def _lost(chains, submitters, solver_chains, posted, start, gas, addresses) -> i
                + int(reader.chain.call(staking.unbonding(a))[0]) + int(reader.chain.call(staking.credits(a))) for a in everyone)
     assert reader.chain.balance(addresses["Staking"]) == held + int(reader.chain.call(staking.totalBurned()))
     owed = sum(int(reader.chain.call(market.credits(a))) for a in everyone)
-    open_escrow = sum(reader.job(j).price for j in posted if not reader.job(j).state.is_over)
+    open_escrow = sum(v.price for v in views.values() if not v.state.is_over)
     assert reader.chain.balance(addresses["JobMarket"]) == owed + open_escrow
     return lost
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IOneStep} from "./interfaces/IOneStep.sol";
+import {FixedOps} from "./libraries/FixedOps.sol";
 import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
 
 /// @title DisputeGame
@@ -207,7 +208,7 @@ contract DisputeGame is IDisputeGame {
         int256 recomputed = oneStep.expectedValue(
             core, IOneStep.Query(g.step, g.hi, g.outIndex, pos), proof.prev, proof.inputs, proof.row
         );
-        int256 claimed = _le64(proof.chunk, proof.element);
+        int256 claimed = FixedOps.int64At(proof.chunk, proof.element);
         _spend(gameId, g);
         emit ValueChecked(gameId, pos, claimed, recomputed);
         _finish(gameId, g, claimed != recomputed);
@@ -358,13 +359,5 @@ contract DisputeGame is IDisputeGame {
     function _game(uint256 gameId) private view returns (Game storage g) {
         g = _games[gameId];
         if (g.phase == Phase.None) revert GameUnknown(gameId);
-    }
-
-    function _le64(bytes calldata d, uint256 e) private pure returns (int256) {
-        uint64 v = 0;
-        for (uint256 b = 0; b < 8; ++b) {
-            v |= uint64(uint8(d[e * 8 + b])) << (8 * b);
-        }
-        return int256(int64(v));
     }
 }

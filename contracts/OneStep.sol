@@ -193,7 +193,7 @@ contract OneStep is IOneStep {
         if (!TrainyardMerkle.verify(leaf, row.index, core.nTrain, row.proof, core.dataRoot)) {
             revert OneStepBadRow(row.index);
         }
-        return outIndex == 0 ? _le64(row.features, pos % features) : int256(uint256(row.label));
+        return outIndex == 0 ? FixedOps.int64At(row.features, pos % features) : int256(uint256(row.label));
     }
 
     /// @dev Verify every opened chunk of every input of the op against the input's commitment in the agreed state.
@@ -244,7 +244,7 @@ contract OneStep is IOneStep {
             uint256 c = p / CHUNK;
             while (ptr < n && t.index[ptr] < c) ++ptr;
             if (p >= t.size || ptr == n || t.index[ptr] != c) revert OneStepBadChunk(n, c);
-            out[i] = _le64mem(t.data[ptr], p % CHUNK);
+            out[i] = FixedOps.int64At(t.data[ptr], p % CHUNK);
         }
     }
 
@@ -378,32 +378,6 @@ contract OneStep is IOneStep {
 
     function _le32(uint256 x) private pure returns (bytes4) {
         return bytes4(uint32(((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | ((x >> 24) & 0xff)));
-    }
-
-    /// @dev Value e of a chunk of little-endian int64s in memory: one word load and a byte swap.
-    function _le64mem(bytes memory d, uint256 e) private pure returns (int256) {
-        uint256 off = e * 8;
-        if (off + 8 > d.length) revert OneStepBadChunk(0, e);
-        uint256 word;
-        assembly ("memory-safe") {
-            word := mload(add(add(d, 32), off))
-        }
-        uint64 v = uint64(word >> 192);
-        v = ((v & 0xFF00FF00FF00FF00) >> 8) | ((v & 0x00FF00FF00FF00FF) << 8);
-        v = ((v & 0xFFFF0000FFFF0000) >> 16) | ((v & 0x0000FFFF0000FFFF) << 16);
-        v = (v >> 32) | (v << 32);
-        return int256(int64(v));
-    }
-
-    /// @dev Value e of a chunk of little-endian int64s.
-    function _le64(bytes calldata d, uint256 e) private pure returns (int256) {
-        uint256 off = e * 8;
-        if (off + 8 > d.length) revert OneStepBadChunk(0, e);
-        uint64 v = 0;
-        for (uint256 b = 0; b < 8; ++b) {
-            v |= uint64(uint8(d[off + b])) << (8 * b);
-        }
-        return int256(int64(v));
     }
 
     /// @dev RFC 9162 root of leaf hashes, a level at a time (an odd last node is carried up).

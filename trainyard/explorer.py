@@ -114,10 +114,9 @@ class Explorer:
         earned: dict[str, int] = {}
         for e in self.chain.events("JobMarket", "JobFinalized", 0):
             earned[e["args"]["solver"]] = earned.get(e["args"]["solver"], 0) + int(e["args"]["payment"])
+        slashed: dict[str, int] = {}
         for e in self.chain.events("Staking", "StakeSlashed", 0):  # slash rewards earn their beneficiary
             earned[e["args"]["beneficiary"]] = earned.get(e["args"]["beneficiary"], 0) + int(e["args"]["reward"])
-        slashed: dict[str, int] = {}
-        for e in self.chain.events("Staking", "StakeSlashed", 0):
             slashed[e["args"]["account"]] = slashed.get(e["args"]["account"], 0) + int(e["args"]["amount"])
         rows = []
         for a in sorted(who):

@@ -156,7 +156,11 @@ def run_contested_round(
     if verification_fee:
         PoolClient(chains["submitter"]).fund(job_id, verification_fee)
 
-    solver_agents = [new_solver(s) for s in solvers]
+    # every agent by role, with how to start it again (a new process: only its SQLite file and the store survive)
+    factories: dict[str, Callable[[], Any]] = {s.name: (lambda s=s: new_solver(s)) for s in solvers}
+    factories.update({c.name: (lambda c=c: new_challenger(c)) for c in challengers})
+    agents: dict[str, Any] = {s.name: new_solver(s) for s in solvers}
+    agents.update({c.name: a for c, a in zip(challengers, challenger_agents)})
     restarts = 0
     sub = Market(chains["submitter"])
     games = DisputeClient(chains["deployer"])
@@ -166,21 +170,13 @@ def run_contested_round(
         if on_tick is not None:
             on_tick(tick)
         acted = 0
-        for i, spec in enumerate(solvers):
+        for name in factories:
             try:
-                acted += len(solver_agents[i].tick())
+                acted += bool(agents[name].tick())  # a solver's actions, a challenger's Activity: falsy when idle
             except Crash:
                 acted += 1
-            if crashes is not None and (crashes.crashed(spec.name) or crashes.restart(spec.name)):
-                solver_agents[i] = new_solver(spec)  # a new process: only its SQLite file and the store survive
-                restarts += 1
-        for i, cspec in enumerate(challengers):
-            try:
-                acted += bool(challenger_agents[i].tick())
-            except Crash:
-                acted += 1
-            if crashes is not None and (crashes.crashed(cspec.name) or crashes.restart(cspec.name)):
-                challenger_agents[i] = new_challenger(cspec)
+            if crashes is not None and (crashes.crashed(name) or crashes.restart(name)):
+                agents[name] = factories[name]()
                 restarts += 1
         job = sub.job(job_id)
         live = games.live_games(job_id)
@@ -203,8 +199,8 @@ def run_contested_round(
     else:
         raise RuntimeError("the round did not finish")
     for _ in range(3):  # settle the pool, collect what the challengers won
-        for a in challenger_agents:
-            a.tick()
+        for c in challengers:
+            agents[c.name].tick()
     sub.claim()
     if "VerifierPool" in contracts:
         PoolClient(chains["submitter"]).claim()

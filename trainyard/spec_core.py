@@ -16,6 +16,7 @@ from eth_utils.crypto import keccak
 from trainyard import merkle
 from trainyard.runtime.data import Dataset
 from trainyard.runtime.model import TrainConfig, init_state
+from trainyard.spec import spec_hash
 
 ABI_TYPE = "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,int64,int64,uint32[])"
 AbiTuple = tuple[bytes, bytes, bytes, int, int, int, int, int, int, list[int]]
@@ -86,7 +87,7 @@ def data_row_proof(dataset: Dataset, i: int) -> tuple[int, bytes, list[bytes]]:
 def core_from(doc_bytes: bytes, cfg: TrainConfig, dataset: Dataset) -> SpecCore:
     """The spec core of a job: its stored document, its training configuration and its data."""
     return SpecCore(
-        doc_hash=keccak(doc_bytes), initial_root=init_state(cfg, dataset).root(), data_root=data_root(dataset),
+        doc_hash=spec_hash(doc_bytes), initial_root=init_state(cfg, dataset).root(), data_root=data_root(dataset),
         n_train=len(dataset.train_index), batch_size=cfg.batch_size, checkpoint_interval=cfg.checkpoint_interval,
         seed=cfg.seed, lr=cfg.lr_fixed, momentum=cfg.momentum_fixed, layers=tuple(cfg.layers),
     )

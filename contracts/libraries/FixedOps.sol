@@ -11,6 +11,25 @@ library FixedOps {
     int256 internal constant CLAMP = 1 << 20;
     int256 internal constant LOG2E = 94548;
 
+    /// @notice A value read beyond the end of its bytes.
+    error FixedOpsOutOfRange(uint256 index, uint256 length);
+
+    /// @notice Value `e` of packed little-endian int64s (a tensor chunk or a data row as the commitments hold
+    /// them): one word load and a byte swap.
+    function int64At(bytes memory d, uint256 e) internal pure returns (int256) {
+        uint256 off = e * 8;
+        if (off + 8 > d.length) revert FixedOpsOutOfRange(e, d.length);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := mload(add(add(d, 32), off))
+        }
+        uint64 v = uint64(word >> 192);
+        v = ((v & 0xFF00FF00FF00FF00) >> 8) | ((v & 0x00FF00FF00FF00FF) << 8);
+        v = ((v & 0xFFFF0000FFFF0000) >> 16) | ((v & 0x0000FFFF0000FFFF) << 16);
+        v = (v >> 32) | (v << 32);
+        return int256(int64(v));
+    }
+
     /// @notice floor((x + 2^(k-1)) / 2^k): halves round up. `>>` on int256 is an arithmetic shift (floor).
     function rshiftRound(int256 x, uint256 k) internal pure returns (int256) {
         return (x + int256(1 << (k - 1))) >> k;

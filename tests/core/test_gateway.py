@@ -5,19 +5,17 @@ checkpoints travel this way between a solver and a verifier. Real HTTP servers o
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 import requests
-import uvicorn
 from fastapi import FastAPI, Response
 
 from trainyard import runtime as rt
 from trainyard.devnet import free_port
 from trainyard.dispute import scenario as sc
 from trainyard.errors import StoreError
-from trainyard.gateway import Gateway, GatewayStore
+from trainyard.gateway import BackgroundServer, Gateway, GatewayStore
 from trainyard.store import LocalStore
 
 
@@ -65,17 +63,10 @@ def test_a_lying_gateway_is_skipped_for_an_honest_one(served, tmp_path):
     def lie(cid: str) -> Response:
         return Response(b"something else", media_type="application/octet-stream")
 
-    server = uvicorn.Server(uvicorn.Config(liar, host="127.0.0.1", port=0, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    liar_url = "http://127.0.0.1:%d" % server.servers[0].sockets[0].getsockname()[1]
-    try:
+    with BackgroundServer(liar) as server:
         with pytest.raises(StoreError, match="do not hash to the CID"):
-            GatewayStore(LocalStore(tmp_path / "b"), [liar_url]).get(cid)
-        assert GatewayStore(LocalStore(tmp_path / "c"), ["http://127.0.0.1:9", liar_url, honest.url]).get(cid) == data
-    finally:
-        server.should_exit = True
+            GatewayStore(LocalStore(tmp_path / "b"), [server.url]).get(cid)
+        assert GatewayStore(LocalStore(tmp_path / "c"), ["http://127.0.0.1:9", server.url, honest.url]).get(cid) == data
 
 
 def test_a_checkpoint_travels_from_solver_to_verifier(tmp_path):

@@ -3,15 +3,12 @@ server stands in for Kubo's RPC API, checks each request as Kubo receives it (PO
 and answers as Kubo answers (JSON line for add; the bytes for cat; a JSON error with HTTP 500). This double is the
 only one in the tests; the CIDs themselves are checked against IPFS's importer in test_cid_interop.py."""
 
-import threading
-import time
-
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from trainyard.cid import cid_for
 from trainyard.errors import CIDMismatch, StoreError
+from trainyard.gateway import BackgroundServer
 from trainyard.kubo import KuboStore
 
 
@@ -59,13 +56,8 @@ def recorded_kubo(behaviour: dict):
 def node():
     behaviour: dict = {}
     app = recorded_kubo(behaviour)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    url = "http://127.0.0.1:%d" % server.servers[0].sockets[0].getsockname()[1]
-    yield KuboStore(url), app, behaviour
-    server.should_exit = True
+    with BackgroundServer(app) as server:
+        yield KuboStore(server.url), app, behaviour
 
 
 @pytest.mark.parametrize("size", [0, 5000, 3 * 256 * 1024 + 11])

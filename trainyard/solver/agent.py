@@ -86,11 +86,13 @@ class SolverAgent:
     # -- reading -------------------------------------------------------------------------------------------
     def _repair_bids(self, jobs: list[JobView]) -> None:
         """Bring the local bid records up to the chain after a crash between a transaction and its record: a mined
-        commit whose index was not recorded, a reveal that was mined but not marked."""
+        commit whose index was not recorded, a reveal that was mined but not marked. Only bids whose record the
+        decisions still read (their job is revealing or awaiting settlement) are looked up, so a tick costs no extra
+        chain call otherwise."""
         by_id = {j.job_id: j for j in jobs}
         for job_id, bid in self.memory.bids().items():
             job = by_id.get(job_id)
-            if job is None:
+            if job is None or job.state not in (JobState.REVEALING, JobState.AWAITING_SETTLEMENT):
                 continue
             if bid.index < 0:
                 mine = bid_commitment(job_id, self.me, bid.price, bid.salt)
@@ -115,7 +117,8 @@ class SolverAgent:
         info = self.market.stake_info(self.me)
         return logic.SolverView(
             now=self.market.chain.now(), me=self.me, free_stake=info.free, locked_stake=info.locked,
-            credits=info.credits + (self.disputes.credit(self.me) if self.disputes else 0), jobs=tuple(jobs), bids=self.memory.bids(), inspected=self.memory.inspected(),
+            credits=info.credits + (self.disputes.credit(self.me) if self.disputes else 0), jobs=tuple(jobs),
+            bids=self.memory.bids(), inspected=self.memory.inspected(),
         )
 
     # -- acting --------------------------------------------------------------------------------------------
