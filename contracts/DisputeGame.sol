@@ -36,6 +36,8 @@ contract DisputeGame is IDisputeGame {
     mapping(address account => uint256) public credits;
     /// @notice Who was rewarded when a job's solver lost (the verifier pool pays it from an approver's stake).
     mapping(uint256 jobId => address) public slashedBy;
+    /// @dev 1 + the window of the game in which the job's solver first lost by the one-step proof (0: never).
+    mapping(uint256 jobId => uint256) private _provenWindow;
 
     mapping(uint256 gameId => Game) private _games;
     mapping(uint256 jobId => uint256[]) private _live;
@@ -157,7 +159,7 @@ contract DisputeGame is IDisputeGame {
         emit OpRevealed(gameId, g.step, g.hi, next, outputHashes);
         if (sizes.length == 0) {
             // the step's last op computes nothing: the checked transition is the whole op
-            _finish(gameId, g, false);
+            _finish(gameId, g, false, false);
             return;
         }
         g.outputs = uint8(sizes.length);
@@ -211,7 +213,7 @@ contract DisputeGame is IDisputeGame {
         int256 claimed = FixedOps.int64At(proof.chunk, proof.element);
         _spend(gameId, g);
         emit ValueChecked(gameId, pos, claimed, recomputed);
-        _finish(gameId, g, claimed != recomputed);
+        _finish(gameId, g, claimed != recomputed, true);
     }
 
     // ------------------------------------------------------------------------------------------------ clocks, money
@@ -224,7 +226,7 @@ contract DisputeGame is IDisputeGame {
         if (block.timestamp <= end) revert GameClockRunning(gameId, end);
         bool solverLost = g.solverTurn;
         emit GameTimedOut(gameId, solverLost);
-        _finish(gameId, g, solverLost);
+        _finish(gameId, g, solverLost, false);
     }
 
     /// @inheritdoc IDisputeGame
@@ -250,6 +252,12 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @inheritdoc IDisputeGame
+    function provenWrong(uint256 jobId) external view returns (bool proven, uint256 window) {
+        uint256 w = _provenWindow[jobId];
+        return (w != 0, w == 0 ? 0 : w - 1);
+    }
+
+    /// @inheritdoc IDisputeGame
     function deadline(uint256 gameId) external view returns (address mover, uint256 deadline_) {
         Game storage g = _game(gameId);
         return (g.solverTurn ? g.solver : g.challenger, _deadline(g));
@@ -260,7 +268,7 @@ contract DisputeGame is IDisputeGame {
     /// @dev End a game. A solver that loses is slashed once through the market; the reward goes to the challenger of
     /// the job's earliest-opened live game, and every live game of the job ends with its bond returned. A challenger
     /// that loses forfeits its bond: bondRewardBps to the solver, the rest burned.
-    function _finish(uint256 gameId, Game storage g, bool solverLost) private {
+    function _finish(uint256 gameId, Game storage g, bool solverLost, bool byProof) private {
         uint256 jobId = g.jobId;
         uint256[] storage live = _live[jobId];
         if (!solverLost) {
@@ -281,7 +289,10 @@ contract DisputeGame is IDisputeGame {
             if (ids[i] < first) first = ids[i];
         }
         address rewarded = _games[first].challenger;
-        if (slashedBy[jobId] == address(0)) slashedBy[jobId] = rewarded;
+        if (slashedBy[jobId] == address(0)) {
+            slashedBy[jobId] = rewarded;
+            if (byProof) _provenWindow[jobId] = uint256(g.window) + 1;
+        }
         credits[g.challenger] += g.bond;
         emit GameEnded(gameId, jobId, true, rewarded, 0);
         for (uint256 i = 0; i < ids.length; ++i) {

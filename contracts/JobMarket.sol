@@ -32,6 +32,11 @@ contract JobMarket is IJobMarket, Ownable {
     mapping(uint256 jobId => bytes32[24]) private _frontier;
     /// @dev sha256 of the newest leaf's checkpoint CID: the result must be that checkpoint.
     mapping(uint256 jobId => bytes32) private _lastCheckpoint;
+    /// @dev Every trace root a job has had, by leaf count: a proof made against an older root stays valid, so a
+    /// solver's next commit cannot void a challenge that was sent before it.
+    mapping(uint256 jobId => mapping(uint256 leafCount => bytes32)) private _roots;
+    /// @dev Games open on a job. Not in the packed Job: there is no cap on games, so the count needs a full word.
+    mapping(uint256 jobId => uint256) private _openDisputes;
 
     modifier onlyDisputeGame() {
         if (msg.sender != disputeGame) revert JobMarketNotDisputeGame(msg.sender);
@@ -188,7 +193,7 @@ contract JobMarket is IJobMarket, Ownable {
         bytes32 root = _append(jobId, w, abi.encodePacked(uint64(w), stateRoot, cidHash, interiorRoot));
         _lastCheckpoint[jobId] = cidHash;
         j.leafCount = uint24(w + 1); // <= numWindows < 2^24
-        j.traceRoot = root;
+        _roots[jobId][w + 1] = root;
         emit TraceCommitted(jobId, w, stateRoot, interiorRoot, root, checkpointCID);
     }
 
@@ -221,7 +226,7 @@ contract JobMarket is IJobMarket, Ownable {
         if (sha256(bytes(modelCID)) != _lastCheckpoint[jobId]) revert JobMarketModelNotInTrace(jobId, modelCID);
         // revealDeadline <= now <= trainDeadline = revealDeadline + a uint32 period: the offset fits in uint32
         j.resultOffset = uint32(block.timestamp - j.revealDeadline + 1);
-        emit ResultSubmitted(jobId, modelCID, j.traceRoot);
+        emit ResultSubmitted(jobId, modelCID, _roots[jobId][j.leafCount]);
     }
 
     // ------------------------------------------------------------------------------------------------ anyone
@@ -239,7 +244,7 @@ contract JobMarket is IJobMarket, Ownable {
 
     /// @inheritdoc IJobMarket
     function timeoutTraining(uint256 jobId) external {
-        Job storage j = _settledTraining(jobId);
+        Job storage j = _trainingJob(jobId);
         if (block.timestamp <= j.trainDeadline) revert JobMarketDeadlineNotReached(jobId, j.trainDeadline);
         j.outcome = Outcome.Slashed;
         address solver = _winner(jobId, j);
@@ -253,24 +258,34 @@ contract JobMarket is IJobMarket, Ownable {
     function openDispute(uint256 jobId) external onlyDisputeGame {
         Job storage j = _job(jobId);
         JobState s = state(jobId);
-        bool open = (s == JobState.Training && j.leafCount != 0) || s == JobState.Challenge || s == JobState.Disputed;
-        if (!open) revert JobMarketInvalidState(jobId, s);
-        uint8 n = j.openDisputes + 1;
-        j.openDisputes = n;
+        bool running = s == JobState.Training || s == JobState.Challenge || s == JobState.Disputed;
+        if (!running || j.leafCount == 0) revert JobMarketInvalidState(jobId, s);
+        // no new game once the window for disputes has closed: the training deadline without a result, the end
+        // of the challenge period with one. This is what bounds how long games can delay an honest solver.
+        uint256 closes = j.resultOffset == 0 ? j.trainDeadline : _resultAt(j) + j.challengePeriod - 1;
+        if (block.timestamp > closes) revert JobMarketDisputesClosed(jobId, closes);
+        uint256 n = _openDisputes[jobId] + 1;
+        _openDisputes[jobId] = n;
         emit DisputeOpened(jobId, n);
     }
 
     /// @inheritdoc IJobMarket
-    function resolveDispute(uint256 jobId, bool solverLost, address challenger) external onlyDisputeGame {
+    function resolveDispute(uint256 jobId, bool solverLost, address beneficiary)
+        external
+        onlyDisputeGame
+        returns (uint256 reward)
+    {
         Job storage j = _job(jobId);
-        if (j.openDisputes == 0) revert JobMarketNoOpenDispute(jobId);
-        j.openDisputes -= 1;
-        emit DisputeResolved(jobId, solverLost, challenger);
+        uint256 n = _openDisputes[jobId];
+        if (n == 0) revert JobMarketNoOpenDispute(jobId);
+        _openDisputes[jobId] = n - 1;
+        emit DisputeResolved(jobId, solverLost, beneficiary);
         if (solverLost && j.outcome == Outcome.Open) {
             j.outcome = Outcome.Slashed;
             uint256 stake = j.stakePerBid;
+            reward = (stake * slashRewardBps) / BPS;
             credits[j.submitter] += _price(j);
-            staking.slash(_winner(jobId, j), stake, challenger, (stake * slashRewardBps) / BPS);
+            staking.slash(_winner(jobId, j), stake, beneficiary, reward);
         }
     }
 
@@ -298,7 +313,7 @@ contract JobMarket is IJobMarket, Ownable {
         if (block.timestamp < j.bidDeadline) return JobState.Bidding;
         if (block.timestamp < j.revealDeadline) return JobState.Revealing;
         if (!j.settled) return JobState.AwaitingSettlement;
-        if (j.openDisputes != 0) return JobState.Disputed;
+        if (_openDisputes[jobId] != 0) return JobState.Disputed;
         if (j.resultOffset == 0) return JobState.Training;
         if (block.timestamp < _resultAt(j) + j.challengePeriod) return JobState.Challenge;
         return JobState.Finalizable;
@@ -321,16 +336,21 @@ contract JobMarket is IJobMarket, Ownable {
         info.trainDeadline = j.trainDeadline;
         info.challengePeriod = j.challengePeriod;
         info.resultAt = j.resultOffset == 0 ? 0 : _resultAt(j);
-        info.openDisputes = j.openDisputes;
+        info.openDisputes = _openDisputes[jobId];
         info.outcome = j.outcome;
         info.settled = j.settled;
         info.specHash = j.specHash;
-        info.traceRoot = j.traceRoot;
+        info.traceRoot = _roots[jobId][j.leafCount];
     }
 
     /// @inheritdoc IJobMarket
     function bid(uint256 jobId, uint256 index) external view returns (Bid memory) {
         return _bids[jobId][index];
+    }
+
+    /// @inheritdoc IJobMarket
+    function traceRootAt(uint256 jobId, uint256 leafCount) external view returns (bytes32) {
+        return _roots[jobId][leafCount];
     }
 
     // ------------------------------------------------------------------------------------------------ internals
@@ -371,13 +391,5 @@ contract JobMarket is IJobMarket, Ownable {
         if (s != JobState.Training && !(s == JobState.Disputed && j.resultOffset == 0)) {
             revert JobMarketInvalidState(jobId, s);
         }
-    }
-
-    /// @dev The job after its auction, settling it first if nobody has yet; reverts unless it is training.
-    function _settledTraining(uint256 jobId) private returns (Job storage j) {
-        j = _job(jobId);
-        if (state(jobId) == JobState.AwaitingSettlement) _settle(jobId, j);
-        JobState s = state(jobId);
-        if (s != JobState.Training) revert JobMarketInvalidState(jobId, s);
     }
 }

@@ -35,6 +35,20 @@ contract OneStep is IOneStep {
     // ------------------------------------------------------------------------------------------------ external
 
     /// @inheritdoc IOneStep
+    function checkLimits(SpecCore calldata core) external pure {
+        uint256 n = core.layers.length;
+        if (n < 2) revert OneStepUnsupported("layers", n, 2);
+        if (n > MAX_LAYERS + 1) revert OneStepUnsupported("layers", n, MAX_LAYERS + 1);
+        for (uint256 i = 0; i < n; ++i) {
+            if (core.layers[i] == 0) revert OneStepUnsupported("width", 0, 1);
+        }
+        if (core.batchSize == 0) revert OneStepUnsupported("batchSize", 0, 1);
+        if (core.nTrain == 0) revert OneStepUnsupported("nTrain", 0, 1);
+        // a window of one step has no interior point: every state an approval could open would be published
+        if (core.checkpointInterval < 2) revert OneStepUnsupported("checkpointInterval", core.checkpointInterval, 2);
+    }
+
+    /// @inheritdoc IOneStep
     function opCount(uint256 nLayers) public pure returns (uint256) {
         return 7 * nLayers + 1;
     }

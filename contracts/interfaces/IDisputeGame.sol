@@ -196,6 +196,14 @@ interface IDisputeGame {
     /// @return The stored game.
     function game(uint256 gameId) external view returns (Game memory);
 
+    /// @notice Whether the job's solver lost a game by the one-step proof (the contract recomputed a value and it
+    /// differed from the solver's), not on time, and in which window. The verifier pool reads it: an approver loses
+    /// stake only for a window proven wrong this way.
+    /// @param jobId The job.
+    /// @return proven Whether it happened.
+    /// @return window The game's window (0 when not proven).
+    function provenWrong(uint256 jobId) external view returns (bool proven, uint256 window);
+
     /// @notice Ids of the live games of a job, in no particular order.
     /// @param jobId The job.
     /// @return The game ids.

@@ -43,7 +43,7 @@ interface IJobMarket {
         uint32 challengePeriod;
     }
 
-    /// @notice A job as stored, in five slots. Prices and stakes are uint80 (at most about 1.2 million ETH),
+    /// @notice A job as stored, in four slots. Prices and stakes are uint80 (at most about 1.2 million ETH),
     /// timestamps uint40, window counts uint24. The winner is not stored: it is the bid at `bestIndex` once the
     /// auction is settled with a valid bid. `resultOffset` is resultAt - revealDeadline + 1 (0: no result yet).
     struct Job {
@@ -60,16 +60,14 @@ interface IJobMarket {
         uint32 resultOffset;
         uint24 numWindows;
         uint24 leafCount;
-        uint8 openDisputes;
         Outcome outcome;
         bool settled;
         // slot 2
         uint80 stakePerBid;
         uint80 bestPrice;
         uint80 secondPrice;
-        // slots 3, 4
+        // slot 3 (the trace roots, by leaf count, and the open-dispute count are kept beside the job)
         bytes32 specHash;
-        bytes32 traceRoot;
     }
 
     /// @notice A job as `job()` shows it, with the derived fields spelled out. `leader` is the best valid revealed
@@ -126,6 +124,7 @@ interface IJobMarket {
     error JobMarketNotDisputeGame(address caller);
     error JobMarketDisputeGameAlreadySet(address game);
     error JobMarketNoOpenDispute(uint256 jobId);
+    error JobMarketDisputesClosed(uint256 jobId, uint256 closedAt);
     error JobMarketNoCredit(address account);
     error JobMarketTransferFailed(address to, uint256 amount);
 
@@ -220,20 +219,26 @@ interface IJobMarket {
     /// @param jobId The job.
     function finalize(uint256 jobId) external;
 
-    /// @notice After the training deadline without a result, anyone slashes the winner and refunds the submitter.
+    /// @notice After the training deadline without a result, anyone slashes the winner and refunds the submitter;
+    /// the slash reward goes to the submitter. Open disputes do not stop it: a late solver cannot route its own
+    /// slash to a sock by opening a game against itself first.
     /// @param jobId The job.
     function timeoutTraining(uint256 jobId) external;
 
-    /// @notice The dispute game opens a dispute: the job cannot finalize while one is open.
+    /// @notice The dispute game opens a dispute: the job cannot finalize while one is open. There is no cap on open
+    /// disputes; a new one is accepted while the job runs, after its first trace leaf, until the training deadline
+    /// (no result yet) or until the challenge period ends (result submitted), never later.
     /// @param jobId The job.
     function openDispute(uint256 jobId) external;
 
-    /// @notice The dispute game closes a dispute. If the solver lost, its stake is slashed (a share to the
-    /// challenger) and the escrow refunded to the submitter.
+    /// @notice The dispute game closes a dispute. If the solver lost and the job is still open, the job is slashed:
+    /// the submitter's escrowed price is refunded and the solver's stake slashed, `slashRewardBps` of it credited
+    /// (in Staking) to `beneficiary`, the rest burned. A job already decided is left as it is.
     /// @param jobId The job.
     /// @param solverLost Whether the solver lost.
-    /// @param challenger Who proved it wrong (receives the slash reward).
-    function resolveDispute(uint256 jobId, bool solverLost, address challenger) external;
+    /// @param beneficiary Who receives the slash reward.
+    /// @return reward The reward credited to `beneficiary` (0 when this call did not slash).
+    function resolveDispute(uint256 jobId, bool solverLost, address beneficiary) external returns (uint256 reward);
 
     /// @notice Send the caller its credits (payments and refunds).
     function claimCredit() external;
@@ -253,6 +258,13 @@ interface IJobMarket {
     /// @param index 0-based commit index.
     /// @return The bid.
     function bid(uint256 jobId, uint256 index) external view returns (Bid memory);
+
+    /// @notice The job's trace root after its first `leafCount` leaves (zero if it never had that many). Every root
+    /// the job has had stays readable, so proofs made against an older root remain checkable.
+    /// @param jobId The job.
+    /// @param leafCount A leaf count, 1 to the job's current leaf count.
+    /// @return The RFC 9162 root of those leaves.
+    function traceRootAt(uint256 jobId, uint256 leafCount) external view returns (bytes32);
 
     /// @notice Number of jobs posted; ids run from 1 to this.
     /// @return The count.

@@ -45,6 +45,9 @@ interface IOneStep {
 
     /// @notice The model has no layer, a width of zero, or more layers than the game supports.
     error OneStepBadCore();
+    /// @notice A job's spec core is outside what a dispute can settle on chain: `what` is `value`, the limit
+    /// `limit` (a lower bound for counts that must be at least something, an upper bound otherwise).
+    error OneStepUnsupported(string what, uint256 value, uint256 limit);
     /// @notice An op index outside 1..7L+1.
     error OneStepBadOp(uint256 op, uint256 opCount);
     /// @notice A machine state with the wrong number of slots.
@@ -66,6 +69,12 @@ interface IOneStep {
     /// @param nLayers L.
     /// @return N.
     function opCount(uint256 nLayers) external pure returns (uint256);
+
+    /// @notice Revert with `OneStepUnsupported` unless every op of every step of a job with this spec core can be
+    /// settled by a dispute on chain (depth, widths, batch, checkpoint interval). The market calls it when a job is
+    /// posted and the dispute game when a game is opened, so a job nobody could dispute is never accepted.
+    /// @param core The job's spec core.
+    function checkLimits(SpecCore calldata core) external pure;
 
     /// @notice The RFC 9162 root of a machine state's slot values (leaf i = uint64_be(i) || value i).
     /// @param values The slot values.
