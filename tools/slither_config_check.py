@@ -26,7 +26,8 @@ def problems(root: Path) -> list[str]:
     excluded = {d for d in config.get("detectors_to_exclude", "").split(",") if d}
     reasons = {k: v for k, v in config.get("triage", {}).items() if not k.startswith("_")}
     out = [f"detector {d!r} is excluded without a reason in triage" for d in sorted(excluded - set(reasons))]
-    out += [f"triage gives a reason for {d!r}, which detectors_to_exclude does not list" for d in sorted(set(reasons) - excluded)]
+    out += [f"triage gives a reason for {d!r}, which detectors_to_exclude does not list"
+            for d in sorted(set(reasons) - excluded)]
     out += [f"triage reason for {d!r} is empty" for d, why in reasons.items() if not str(why).strip()]
     out += [f"{d!r} is not a slither detector" for d in sorted(excluded - set(impact))]
     out += [f"{d!r} is a {impact[d].name} detector: triage its findings one by one in slither.db.json instead"
@@ -35,8 +36,9 @@ def problems(root: Path) -> list[str]:
         out.append(f"fail_on must be 'medium' (or stricter), got {config.get('fail_on')!r}")
     db = root / "slither.db.json"
     for entry in json.loads(db.read_text()) if db.exists() else []:
-        if not entry.get("id") or not entry.get("check") or not entry.get("description") or not str(entry.get("reason", "")).strip():
-            out.append(f"slither.db.json: entry {entry.get('id', '?')} needs id, check, description (slither matches on it) and a reason")
+        if not all(str(entry.get(k, "")).strip() for k in ("id", "check", "description", "reason")):
+            out.append(f"slither.db.json: entry {entry.get('id', '?')} needs id, check, description (slither matches "
+                       "on it) and a reason")
     return out
 
 
