@@ -9,7 +9,9 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: bootstrap demo test compile bench clean chromium
+SLITHER_VENV := .venv-slither
+
+.PHONY: bootstrap demo test compile bench clean chromium slither fuzz
 bootstrap: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -23,6 +25,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# slither in its own virtualenv: it pins its own crytic-compile and web3, which clash with brownie's pins.
+$(SLITHER_VENV)/.installed: tools/slither-requirements.txt
+	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/slither-requirements.txt
+	@touch $@
+
 compile: bootstrap
 	$(BIN)/brownie compile
 
@@ -31,8 +39,20 @@ demo: bootstrap compile
 
 # brownie test runs pytest with brownie's plugin (it starts Anvil on BROWNIE_ANVIL_PORT, default 8545).
 # pytest's exit code 5 (no test collected) is non-zero, so make fails on it too.
-test: bootstrap compile chromium
+test: bootstrap compile chromium slither
 	$(BIN)/brownie test tests/ $(TESTARGS)
+
+# Static analysis of the compiled contracts (brownie's artifacts, no native solc). Fails on any High or Medium
+# finding not triaged: detectors excluded (Low/Informational only) with reasons in slither.config.json, single
+# false positives with reasons in slither.db.json. contracts/test/ and node_modules are not analysed.
+slither: $(SLITHER_VENV)/.installed compile
+	@$(SLITHER_VENV)/bin/python tools/slither_config_check.py
+	$(SLITHER_VENV)/bin/slither . --compile-force-framework brownie --ignore-compile
+
+# The property tests with the `fuzz` hypothesis profile: random, ten times the examples (tests/conftest.py). A long
+# run for hunting bugs, never part of `make test`, which runs them derandomized (profile `ci`).
+fuzz: bootstrap compile
+	$(BIN)/brownie test tests/ -m hypothesis --hypothesis-profile fuzz $(TESTARGS)
 
 # the explorer's test renders its page in Debian's headless Chromium
 chromium:
@@ -46,4 +66,4 @@ bench: bootstrap compile
 	$(BIN)/python -m bench.load --kills
 
 clean:
-	rm -rf build reports .hypothesis
+	rm -rf build reports .hypothesis crytic-export

@@ -15,6 +15,11 @@ class SpecError(TrainyardError):
     """The job spec is malformed or its values cannot work."""
 
 
+class DatasetError(TrainyardError, ValueError):
+    """A dataset file is not a usable .npz (empty, truncated, another format, wrong arrays); also a ValueError, as
+    the dataset reader raised before."""
+
+
 class StoreError(TrainyardError):
     """The content store cannot give or keep the bytes asked for."""
 

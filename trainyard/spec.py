@@ -28,12 +28,16 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from eth_utils import keccak
 
-from trainyard.errors import SpecError
+from trainyard.errors import DatasetError, SpecError, StoreError
+
+if TYPE_CHECKING:
+    from trainyard.runtime import Dataset
+    from trainyard.store import ContentStore
 
 ARCHITECTURES = ("mlp",)
 MAX_BIDS = 16
@@ -194,7 +198,7 @@ def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
         raise SpecError("dataset: 'sklearn:digits' or a path to an .npz file")
     if not dataset.startswith(("sklearn:", "cid:")):
         path = Path(dataset) if base_dir is None else base_dir / dataset
-        if not path.is_file():
+        if not _is_file(path):
             raise SpecError(f"dataset: no file at {path}")
         dataset = str(path)
     elif dataset.startswith("sklearn:") and dataset != "sklearn:digits":
@@ -235,20 +239,71 @@ def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
     return JobSpec(name, arch, tuple(layers), dataset, training, market)
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, and the like
+        return False
+
+
+def _check_names(doc: Any, where: str) -> None:
+    """Refuse a mapping key that is not a printable string anywhere in the document: YAML makes ``?`` into
+    ``{None: None}``, and ``1:``, ``true:``, ``~:`` or ``2024-01-01:`` into keys of other types."""
+    todo, seen = [(doc, where)], set()
+    while todo:
+        node, at = todo.pop()
+        if id(node) in seen:  # YAML anchors share (or nest) nodes: visit each once
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str) or not key.isprintable():
+                    shown = "an empty key ('?' or '~:')" if key is None else repr(key)[:40]
+                    raise SpecError(f"{at}: keys must be names like 'market', got {shown}")
+                todo.append((value, f"{at}.{key}"))
+        elif isinstance(node, list):
+            todo.extend((v, f"{at}[{i}]") for i, v in enumerate(node))
+
+
 def load_spec(path: str | Path) -> JobSpec:
     """Read and validate a spec file."""
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read spec {p}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{p} is not a YAML spec: byte {exc.start} is not UTF-8 text") from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(f"{p} is not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise SpecError(f"{p} is not valid YAML{at}: {problem}") from None
+    except RecursionError:
+        raise SpecError(f"{p} nests too deeply to be a spec") from None
+    _check_names(doc, "spec")
     return parse_spec(doc, base_dir=p.parent)
+
+
+def load_dataset(ref: str, store: ContentStore | None = None) -> tuple[bytes, Dataset]:
+    """The dataset a spec names (``sklearn:digits``, a file, or ``cid:<CID>`` in ``store``): the bytes to store and
+    the dataset; :class:`DatasetError` (or the store's StoreError) naming it and what is wrong otherwise."""
+    from trainyard.runtime.data import digits_dataset, parse_dataset, read_dataset_file
+
+    if ref == "sklearn:digits":
+        data = digits_dataset()
+        return data.to_npz_bytes(), data
+    if ref.startswith("cid:"):
+        if store is None:
+            raise DatasetError(f"dataset {ref}: a CID needs a content store to read it from")
+        try:
+            raw = store.get(ref.removeprefix("cid:"))
+        except StoreError as exc:
+            raise DatasetError(f"dataset {ref}: {exc}") from None
+        return raw, parse_dataset(raw, f"dataset {ref}")
+    return read_dataset_file(ref)
 
 
 def parse_document(data: bytes) -> dict[str, Any]:
@@ -257,10 +312,16 @@ def parse_document(data: bytes) -> dict[str, Any]:
         doc = json.loads(data)
     except ValueError as exc:
         raise SpecError(f"the stored spec is not JSON: {exc}") from None
+    except RecursionError:
+        raise SpecError("the stored spec nests too deeply to be a spec document") from None
     if not isinstance(doc, dict) or doc.get("version") != 1:
         raise SpecError("the stored spec is not a version-1 Trainyard spec document")
+    _check_names(doc, "spec")
     spec = dict(doc)
-    spec["dataset"] = "cid:" + str(doc.get("dataset", {}).get("cid", ""))
+    dataset = doc.get("dataset")
+    if not isinstance(dataset, dict) or not isinstance(dataset.get("cid"), str):
+        raise SpecError(f"the stored spec's dataset must be {{cid: <CID>, format: npz}}, got {dataset!r:.60}")
+    spec["dataset"] = "cid:" + dataset["cid"]
     spec.pop("version")
     parse_spec(spec)  # same checks as at submission
     return doc

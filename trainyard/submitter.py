@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from trainyard import runtime as rt
 from trainyard.errors import SpecError, TrainyardError
 from trainyard.market import Market
-from trainyard.spec import JobSpec, canonical_json
+from trainyard.spec import JobSpec, canonical_json, load_dataset
 from trainyard.spec_core import SpecCore, core_from
 from trainyard.store import ContentStore
 
@@ -18,17 +17,10 @@ def dataset_bytes(spec: JobSpec) -> bytes:
     return checked_job(spec)[0]
 
 
-def checked_job(spec: JobSpec) -> tuple[bytes, rt.Dataset, rt.TrainConfig]:
-    """The dataset's stored bytes, the dataset and the training configuration, all checked against the runtime."""
-    if spec.dataset == "sklearn:digits":
-        data = rt.digits_dataset()
-        raw: bytes = data.to_npz_bytes()
-    else:
-        raw = Path(spec.dataset).read_bytes()
-        try:
-            data = rt.Dataset.from_npz_bytes(raw)
-        except (ValueError, KeyError, OSError) as exc:
-            raise SpecError(f"dataset {spec.dataset}: not a usable .npz (X float [n, d], y int [n]): {exc}") from None
+def checked_job(spec: JobSpec, store: ContentStore | None = None) -> tuple[bytes, rt.Dataset, rt.TrainConfig]:
+    """The dataset's stored bytes, the dataset and the training configuration, all checked against the runtime
+    (a ``cid:`` dataset is read from ``store``)."""
+    raw, data = load_dataset(spec.dataset, store)
     if data.n_features != spec.layers[0]:
         raise SpecError(f"model.layers: the first width must be the dataset's {data.n_features} features, got {spec.layers[0]}")
     if data.n_classes > spec.layers[-1]:
@@ -56,7 +48,7 @@ class Prepared:
 
 def prepare(spec: JobSpec, store: ContentStore) -> Prepared:
     """Check everything and store the data and the spec document; no transaction yet."""
-    raw, data, cfg = checked_job(spec)
+    raw, data, cfg = checked_job(spec, store)
     data_cid = store.put(raw)
     doc = canonical_json(spec.document(data_cid))
     return Prepared(spec, data_cid, doc, store.put(doc), core_from(doc, cfg, data))

@@ -12,12 +12,55 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from trainyard.errors import DatasetError
 from trainyard.runtime.fixed import CLAMP, splitmix64, to_fixed
+
+NPZ_FORMAT = "an .npz (numpy.savez) with X float [n, d] and y int [n]"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+# what a file is when it starts with these bytes: the formats people hand in by mistake
+_OTHER_FORMATS = (
+    (b"\x93NUMPY", "a single .npy array (numpy.save)"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"BZh", "bzip2-compressed"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file"),
+    (b"PAR1", "a Parquet file"),
+    (b"ARROW1", "an Arrow file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"%PDF", "a PDF"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x7fELF", "an executable"),
+    (b"\x80", "a Python pickle (never loaded: it can run code)"),
+)
+# what reading a damaged or hostile zip of .npy files raises, besides ValueError
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, TypeError, NotImplementedError,
+                RuntimeError, OverflowError, MemoryError)
+
+
+def sniff(data: bytes) -> str | None:
+    """Why ``data`` cannot be an .npz, told by its first bytes; None when it starts like a zip."""
+    if not data:
+        return "the file is empty"
+    if data.startswith(_ZIP_MAGIC):
+        return None
+    for magic, what in _OTHER_FORMATS:
+        if data.startswith(magic):
+            return f"this is {what}, not {NPZ_FORMAT}"
+    try:
+        text = data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return f"this is not {NPZ_FORMAT}"
+    kind = "CSV or other text" if "," in text or "\t" in text else "text"
+    return f"this is {kind}, not {NPZ_FORMAT}: load it and save X and y with numpy.savez"
 
 
 @dataclass(frozen=True)
@@ -62,18 +105,25 @@ class Dataset:
 
     @classmethod
     def from_npz_bytes(cls, data: bytes) -> Dataset:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            if "X_fixed" in z:
-                x = z["X_fixed"]
-                if x.dtype != np.int64:
-                    raise ValueError("X_fixed must be int64")
-            elif "X" in z:
-                x = to_fixed(z["X"])
-            else:
-                raise ValueError("the .npz has neither X nor X_fixed")
-            if "y" not in z:
-                raise ValueError("the .npz has no y")
-            return cls.from_arrays(x, z["y"], z["test"] if "test" in z else None)
+        """Parse an .npz; any bytes that are not a usable one raise :class:`DatasetError` saying what is wrong."""
+        arrays = _read_npz(data)
+        if "X_fixed" in arrays:
+            x = arrays["X_fixed"]
+            if x.dtype != np.int64:
+                raise DatasetError(f"X_fixed must be int64, got {x.dtype}")
+        elif "X" in arrays:
+            x = arrays["X"]
+            if x.dtype.kind not in "biuf":
+                raise DatasetError(f"X must hold real numbers, got dtype {x.dtype}")
+        else:
+            has = ", ".join(sorted(arrays)) or "none of X, y, test"
+            raise DatasetError(f"the .npz has neither X nor X_fixed (it has {has})")
+        if "y" not in arrays:
+            raise DatasetError("the .npz has no y")
+        try:
+            return cls.from_arrays(x if "X_fixed" in arrays else to_fixed(x), arrays["y"], arrays.get("test"))
+        except (ValueError, TypeError) as exc:
+            raise DatasetError(_one_line(exc)) from None
 
     def to_npz_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -83,6 +133,50 @@ class Dataset:
                 np.lib.format.write_array(npy, np.ascontiguousarray(arr), allow_pickle=False)
                 zf.writestr(zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), npy.getvalue())
         return buf.getvalue()
+
+
+def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays X_fixed, X, y and test that an .npz holds (those present); DatasetError for anything unreadable."""
+    why = sniff(data)
+    if why:
+        raise DatasetError(why)
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in ("X_fixed", "X", "y", "test") if k in z}
+    except zipfile.BadZipFile as exc:
+        raise DatasetError(f"not a readable .npz (truncated or damaged zip: {_one_line(exc)})") from None
+    except EOFError:
+        raise DatasetError("not a readable .npz (it ends too early: truncated?)") from None
+    except MemoryError:
+        raise DatasetError("an array in the .npz declares more data than fits in memory") from None
+    except (ValueError, *_READ_ERRORS) as exc:
+        raise DatasetError(f"not a readable .npz: {_one_line(exc)}") from None
+    bad = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
+    if bad:
+        raise DatasetError(f"{', '.join(bad)} in the .npz is not a .npy array")
+    return arrays
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def read_dataset_file(path: str | Path) -> tuple[bytes, Dataset]:
+    """The bytes of a dataset file and the dataset they hold; :class:`DatasetError` naming the file and what is
+    wrong with it otherwise."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"dataset {path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
+    return raw, parse_dataset(raw, f"dataset {path}")
+
+
+def parse_dataset(raw: bytes, name: str) -> Dataset:
+    """:meth:`Dataset.from_npz_bytes` with ``name`` (the file or CID) in front of its error."""
+    try:
+        return Dataset.from_npz_bytes(raw)
+    except ValueError as exc:  # DatasetError, or the checks of from_arrays
+        raise DatasetError(f"{name}: {_one_line(exc)}") from None
 
 
 def digits_dataset() -> Dataset:
