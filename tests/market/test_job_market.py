@@ -533,3 +533,39 @@ def test_post_job_refuses_a_17_layer_model(market, submitter):
     with brownie.reverts(typed_error("OneStepUnsupported", "layers", 18, 17)):
         market.postJob(deep, "x", PARAMS, {"from": submitter, "value": MAX})
     assert market.jobCount() == 0 and balance(market) == 0
+
+
+def _python_accepts(core) -> bool:
+    from trainyard.errors import SpecError
+    from trainyard.spec import check_disputable
+
+    layers, batch, interval = core[9], core[4], core[5]
+    try:
+        check_disputable(tuple(layers), batch, interval)
+    except SpecError:
+        return False
+    return True
+
+
+def _chain_accepts(one_step, core) -> bool:
+    try:
+        one_step.checkLimits(core)
+    except brownie.exceptions.VirtualMachineError as exc:
+        assert exc.revert_msg.startswith("OneStepUnsupported")
+        return False
+    return True
+
+
+@pytest.mark.parametrize("core,inside", [
+    (core_with(layers=[8] * 17), True), (core_with(layers=[8] * 18), False),  # 16 layers / 17
+    (core_with(layers=[64, 8, 3]), True), (core_with(layers=[65, 8, 3]), False),  # input width
+    (core_with(layers=[8, 64, 3]), True), (core_with(layers=[8, 65, 3]), False),  # hidden width
+    (core_with(layers=[8, 8, 64]), True), (core_with(layers=[8, 8, 65]), False),  # classes
+    (core_with(batch_size=32), True), (core_with(batch_size=33), False),
+    (core_with(checkpoint_interval=2), True), (core_with(checkpoint_interval=1), False),
+])
+def test_spec_validator_and_one_step_agree_on_every_limit(one_step, core, inside):
+    """The submitter's validator (trainyard/spec.py) and OneStep.checkLimits (which postJob calls) draw every
+    line at the same number: just inside each limit both accept, just outside both refuse."""
+    assert _chain_accepts(one_step, core) is inside
+    assert _python_accepts(core) is inside

@@ -204,8 +204,6 @@ class SolverAgent:
                 m.reveal_bid(job_id, index, price, salt)
                 self.memory.mark_revealed(job_id)
                 log.info("%s: revealed its price of %g ETH on job %d", self.name, price / 10**18, job_id)
-            case logic.Settle(job_id):
-                m.settle(job_id)
             case logic.ReleaseBid(job_id, index):
                 if not bool(m.bid(job_id, index)["released"]):  # anyone may release it: someone may have already
                     got = m.release_bid(job_id, index)

@@ -73,11 +73,6 @@ class RevealBid:
 
 
 @dataclass(frozen=True)
-class Settle:
-    job_id: int
-
-
-@dataclass(frozen=True)
 class ReleaseBid:
     """Take back the stake of one's own bid that did not win (settling the auction on the way if nobody has)."""
 
@@ -106,7 +101,7 @@ class Claim:
     pass
 
 
-Action = Deposit | Inspect | CommitBid | RevealBid | Settle | ReleaseBid | TrainWindow | SubmitResult | Finalize | Claim
+Action = Deposit | Inspect | CommitBid | RevealBid | ReleaseBid | TrainWindow | SubmitResult | Finalize | Claim
 
 
 def _same(a: str, b: str) -> bool:
