@@ -3,7 +3,8 @@
 ``python -m bench.gas`` prints ``name: value`` lines: the gas of each call (first use, on the first job), then,
 each measured on a later job with no credits outstanding,
 ``lifecycle_gas`` for post + 3 commitBid + 3 revealBid + one commitTrace that settles the auction on the way (what
-the winning solver does) + submitResult + finalize of a one-window job, ``lifecycle_gas_explicit_settle`` with a
+the winning solver does) + submitResult + finalize + the two losing bidders' releaseBid of a one-window job (every
+call the design needs: settlement no longer returns losing stakes), ``lifecycle_gas_explicit_settle`` with a
 separate settleAuction call, and ``lifecycle_gas_4_windows`` with four trace commits.
 """
 
@@ -19,16 +20,21 @@ from trainyard.deploy import deploy
 from trainyard.devnet import Devnet, advance_time, dev_keys
 from trainyard.market import Market
 from trainyard.spec import MarketSpec
+from trainyard.spec_core import SpecCore
 
 ETH = 10**18
-LIFECYCLE = ("postJob", "commitBid", "revealBid", "settleAuction", "commitTrace", "submitResult", "finalize")
+LIFECYCLE = ("postJob", "commitBid", "revealBid", "settleAuction", "commitTrace", "submitResult", "finalize",
+             "releaseBid")
+# a spec core at the example's shape (64 features, 64 hidden, 10 classes, batch 32): postJob checks its limits
+CORE = SpecCore(doc_hash=b"\x11" * 32, initial_root=b"\x22" * 32, data_root=b"\x33" * 32, n_train=1437,
+                batch_size=32, checkpoint_interval=50, seed=1, lr=6554, momentum=0, layers=(64, 64, 10))
 
 
 def run_job(markets: list[Market], windows: int, explicit_settle: bool = False) -> list[GasRecord]:
     submitter, solvers = markets[0], markets[1:4]
     log = submitter.chain.gas_log
     start = len(log)
-    job = submitter.post_job(b"\x11" * 32, "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", windows,
+    job = submitter.post_job(CORE, "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", windows,
                              MarketSpec(ETH // 2, ETH, 600, 600, 3600, 600))
     idx = [m.commit_bid(job, (2 + i) * ETH // 10, bytes([i + 1]) * 32) for i, m in enumerate(solvers)]
     advance_time(submitter.chain.w3, 600)
@@ -40,6 +46,8 @@ def run_job(markets: list[Market], windows: int, explicit_settle: bool = False) 
     for k in range(1, windows + 1):
         solvers[0].commit_trace(job, bytes([k]) * 32, bytes([k + 1]) * 32, "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
     solvers[0].submit_result(job, "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+    for i, m in enumerate(solvers[1:], start=1):  # each loser takes its stake back
+        m.release_bid(job, idx[i])
     advance_time(submitter.chain.w3, 601)
     submitter.finalize(job)
     out = log[start:]

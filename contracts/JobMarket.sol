@@ -1,33 +1,46 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IOneStep} from "./interfaces/IOneStep.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
 
 /// @title JobMarket
 /// @notice See {IJobMarket}.
-contract JobMarket is IJobMarket, Ownable {
-    /// @notice Bids per job: bounds the loop of settlement.
-    uint256 public constant MAX_BIDS = 16;
+contract JobMarket is IJobMarket {
     uint256 private constant BPS = 10_000;
+    uint8 private constant REVEALED = 1;
+    uint8 private constant VALID = 2;
+    uint8 private constant RELEASED = 4;
+
+    /// @dev A bid as stored: the flags are REVEALED | VALID | RELEASED, so bidder, price and flags share a slot.
+    struct StoredBid {
+        address bidder;
+        uint80 price;
+        uint8 flags;
+        bytes32 commitment;
+    }
 
     /// @notice Where stake is held.
     IStaking public immutable staking;
+    /// @notice The one-step semantics whose limits every posted job must meet.
+    IOneStep public immutable oneStep;
     /// @notice Share of the stake per bid taken from a bid that is never revealed.
     uint16 public immutable revealPenaltyBps;
     /// @notice Share of a slashed stake credited to the wronged party; the rest is burned.
     uint16 public immutable slashRewardBps;
-    /// @notice The contract allowed to open and resolve disputes.
+    /// @notice The contract allowed to open and resolve disputes (named once by the deployer).
     address public disputeGame;
+    /// @dev Who may name the dispute game, once; it has no other power.
+    address private immutable _deployer;
     /// @inheritdoc IJobMarket
     uint256 public jobCount;
     /// @inheritdoc IJobMarket
     mapping(address account => uint256) public credits;
 
     mapping(uint256 jobId => Job) private _jobs;
-    mapping(uint256 jobId => mapping(uint256 index => Bid)) private _bids;
+    mapping(uint256 jobId => mapping(uint256 index => StoredBid)) private _bids;
     /// @dev Roots of the perfect subtrees of each job's trace, one per set bit of its leaf count (below 2^24).
     mapping(uint256 jobId => bytes32[24]) private _frontier;
     /// @dev sha256 of the newest leaf's checkpoint CID: the result must be that checkpoint.
@@ -35,6 +48,8 @@ contract JobMarket is IJobMarket, Ownable {
     /// @dev Every trace root a job has had, by leaf count: a proof made against an older root stays valid, so a
     /// solver's next commit cannot void a challenge that was sent before it.
     mapping(uint256 jobId => mapping(uint256 leafCount => bytes32)) private _roots;
+    /// @dev Bid count and leader of each job's auction: 32-bit, beside the packed Job (whose slots are full).
+    mapping(uint256 jobId => Auction) private _auctions;
     /// @dev Games open on a job. Not in the packed Job: there is no cap on games, so the count needs a full word.
     mapping(uint256 jobId => uint256) private _openDisputes;
 
@@ -43,15 +58,18 @@ contract JobMarket is IJobMarket, Ownable {
         _;
     }
 
-    constructor(IStaking staking_, uint16 revealPenaltyBps_, uint16 slashRewardBps_) Ownable(msg.sender) {
+    constructor(IStaking staking_, IOneStep oneStep_, uint16 revealPenaltyBps_, uint16 slashRewardBps_) {
         if (revealPenaltyBps_ > BPS || slashRewardBps_ > BPS) revert JobMarketInvalidParams("bps above 10000");
         staking = staking_;
+        oneStep = oneStep_;
+        _deployer = msg.sender;
         revealPenaltyBps = revealPenaltyBps_;
         slashRewardBps = slashRewardBps_;
     }
 
     /// @inheritdoc IJobMarket
-    function setDisputeGame(address game) external onlyOwner {
+    function setDisputeGame(address game) external {
+        if (msg.sender != _deployer) revert JobMarketNotDeployer(msg.sender);
         if (disputeGame != address(0)) revert JobMarketDisputeGameAlreadySet(disputeGame);
         disputeGame = game;
         emit DisputeGameSet(game);
@@ -60,11 +78,14 @@ contract JobMarket is IJobMarket, Ownable {
     // ------------------------------------------------------------------------------------------------ submitter
 
     /// @inheritdoc IJobMarket
-    function postJob(bytes32 specHash, string calldata specCID, JobParams calldata p)
+    function postJob(IOneStep.SpecCore calldata core, string calldata specCID, JobParams calldata p)
         external
         payable
         returns (uint256 jobId)
     {
+        // a job no dispute could settle is refused here, never truncated later: reverts OneStepUnsupported
+        oneStep.checkLimits(core);
+        bytes32 specHash = keccak256(abi.encode(core));
         if (msg.value == 0 || msg.value > type(uint80).max) revert JobMarketInvalidParams("escrow");
         if (p.stakePerBid == 0 || p.stakePerBid > type(uint80).max) revert JobMarketInvalidParams("stakePerBid");
         if (p.numWindows == 0 || p.numWindows > type(uint24).max) revert JobMarketInvalidParams("numWindows");
@@ -92,7 +113,7 @@ contract JobMarket is IJobMarket, Ownable {
     function cancelJob(uint256 jobId) external {
         Job storage j = _expectState(jobId, JobState.Bidding);
         if (msg.sender != j.submitter) revert JobMarketNotSubmitter(jobId, msg.sender);
-        if (j.bidCount != 0) revert JobMarketHasBids(jobId, j.bidCount);
+        if (_auctions[jobId].bidCount != 0) revert JobMarketHasBids(jobId, _auctions[jobId].bidCount);
         j.outcome = Outcome.Cancelled;
         credits[j.submitter] += j.maxPrice;
         emit JobCancelled(jobId);
@@ -104,10 +125,10 @@ contract JobMarket is IJobMarket, Ownable {
     function commitBid(uint256 jobId, bytes32 commitment) external returns (uint256 index) {
         Job storage j = _expectState(jobId, JobState.Bidding);
         if (msg.sender == j.submitter) revert JobMarketSelfBid(jobId);
-        index = j.bidCount;
-        if (index >= MAX_BIDS) revert JobMarketTooManyBids(jobId, MAX_BIDS);
-        j.bidCount = uint8(index + 1);
-        _bids[jobId][index] = Bid({bidder: msg.sender, price: 0, revealed: false, valid: false, commitment: commitment});
+        Auction storage a = _auctions[jobId];
+        // checked: 2^32 commits at over 50,000 gas each (2*10^14 gas) is no cap anyone can reach
+        index = a.bidCount++;
+        _bids[jobId][index] = StoredBid({bidder: msg.sender, price: 0, flags: 0, commitment: commitment});
         emit BidCommitted(jobId, msg.sender, index);
         staking.lock(msg.sender, j.stakePerBid);
     }
@@ -115,32 +136,32 @@ contract JobMarket is IJobMarket, Ownable {
     /// @inheritdoc IJobMarket
     function revealBid(uint256 jobId, uint256 index, uint256 price, bytes32 salt) external {
         Job storage j = _expectState(jobId, JobState.Revealing);
-        if (index >= j.bidCount) revert JobMarketNoBid(jobId, index);
-        Bid storage b = _bids[jobId][index];
+        StoredBid storage b = _bids[jobId][index];
         if (b.bidder != msg.sender) revert JobMarketNotBidder(jobId, index, msg.sender);
-        if (b.revealed) revert JobMarketAlreadyRevealed(jobId, msg.sender);
+        if (b.flags & REVEALED != 0) revert JobMarketAlreadyRevealed(jobId, msg.sender);
         if (keccak256(abi.encode(jobId, msg.sender, price, salt)) != b.commitment) {
             revert JobMarketCommitmentMismatch(jobId, msg.sender);
         }
         bool valid = price != 0 && price <= j.maxPrice;
-        b.revealed = true;
-        b.valid = valid;
         b.commitment = bytes32(0);
         if (valid) {
+            b.flags = REVEALED | VALID;
             b.price = uint80(price); // price <= maxPrice < 2^80
-            _rank(j, index, uint80(price));
+            _rank(j, jobId, index, uint80(price));
+        } else {
+            b.flags = REVEALED;
         }
         emit BidRevealed(jobId, msg.sender, price, valid);
     }
 
     /// @dev Keep the best (lowest price, then earliest commit) and the second-best price. A price of 0 in
     /// `bestPrice` means no valid bid yet; in `secondPrice`, no second valid bid.
-    function _rank(Job storage j, uint256 index, uint80 price) private {
+    function _rank(Job storage j, uint256 jobId, uint256 index, uint80 price) private {
         uint80 best = j.bestPrice;
-        if (best == 0 || price < best || (price == best && index < j.bestIndex)) {
+        if (best == 0 || price < best || (price == best && index < _auctions[jobId].bestIndex)) {
             j.secondPrice = best;
             j.bestPrice = price;
-            j.bestIndex = uint8(index);
+            _auctions[jobId].bestIndex = uint32(index); // index < bidCount < 2^32
         } else if (j.secondPrice == 0 || price < j.secondPrice) {
             j.secondPrice = price;
         }
@@ -152,30 +173,36 @@ contract JobMarket is IJobMarket, Ownable {
         _settle(jobId, j);
     }
 
+    /// @dev Name the winner and refund the escrow above its price; no loop: every other bid releases itself.
     function _settle(uint256 jobId, Job storage j) private {
         j.settled = true;
-        address submitter = j.submitter;
-        uint256 stake = j.stakePerBid;
         bool hasWinner = j.bestPrice != 0;
-        address winner = hasWinner ? _bids[jobId][j.bestIndex].bidder : address(0);
+        address winner = hasWinner ? _bids[jobId][_auctions[jobId].bestIndex].bidder : address(0);
         uint256 price = _price(j);
         uint256 refund = j.maxPrice - price; // price <= maxPrice (0 without a winner: the whole escrow)
         if (!hasWinner) j.outcome = Outcome.Refunded;
-        credits[submitter] += refund;
+        credits[j.submitter] += refund;
         emit AuctionSettled(jobId, winner, price, refund);
-        uint256 penalty = (stake * revealPenaltyBps) / BPS;
-        uint256 count = j.bidCount; // at most MAX_BIDS
-        for (uint256 i = 0; i < count; ++i) {
-            Bid storage b = _bids[jobId][i];
-            if (hasWinner && i == j.bestIndex) continue;
-            if (!b.revealed && penalty != 0) {
-                emit BidPenalized(jobId, b.bidder, penalty);
-                staking.slash(b.bidder, penalty, submitter, (penalty * slashRewardBps) / BPS);
-                staking.unlock(b.bidder, stake - penalty);
-            } else {
-                staking.unlock(b.bidder, stake);
-            }
-        }
+    }
+
+    /// @inheritdoc IJobMarket
+    function releaseBid(uint256 jobId, uint256 index) external {
+        Job storage j = _job(jobId);
+        if (state(jobId) == JobState.AwaitingSettlement) _settle(jobId, j);
+        if (!j.settled) revert JobMarketInvalidState(jobId, state(jobId));
+        if (index >= _auctions[jobId].bidCount) revert JobMarketNoBid(jobId, index);
+        if (j.bestPrice != 0 && index == _auctions[jobId].bestIndex) revert JobMarketWinningBid(jobId, index);
+        StoredBid storage b = _bids[jobId][index];
+        uint8 flags = b.flags;
+        if (flags & RELEASED != 0) revert JobMarketBidAlreadyReleased(jobId, index);
+        b.flags = flags | RELEASED;
+        address bidder = b.bidder;
+        uint256 stake = j.stakePerBid;
+        // an unrevealed bid, or one revealed at a void price (0 or above the maximum), held a place for nothing
+        uint256 penalty = flags & VALID == 0 ? (stake * revealPenaltyBps) / BPS : 0;
+        emit BidReleased(jobId, index, bidder, stake - penalty, penalty);
+        if (penalty != 0) staking.slash(bidder, penalty, j.submitter, (penalty * slashRewardBps) / BPS);
+        if (stake != penalty) staking.unlock(bidder, stake - penalty);
     }
 
     // ------------------------------------------------------------------------------------------------ solver
@@ -324,11 +351,11 @@ contract JobMarket is IJobMarket, Ownable {
         Job storage j = _job(jobId);
         info.submitter = j.submitter;
         info.winner = _winner(jobId, j);
-        info.leader = j.bestPrice == 0 ? address(0) : _bids[jobId][j.bestIndex].bidder;
+        info.leader = j.bestPrice == 0 ? address(0) : _bids[jobId][_auctions[jobId].bestIndex].bidder;
         info.maxPrice = j.maxPrice;
         info.price = j.settled ? _price(j) : 0;
         info.stakePerBid = j.stakePerBid;
-        info.bidCount = j.bidCount;
+        info.bidCount = _auctions[jobId].bidCount;
         info.numWindows = j.numWindows;
         info.leafCount = j.leafCount;
         info.bidDeadline = j.bidDeadline;
@@ -345,7 +372,9 @@ contract JobMarket is IJobMarket, Ownable {
 
     /// @inheritdoc IJobMarket
     function bid(uint256 jobId, uint256 index) external view returns (Bid memory) {
-        return _bids[jobId][index];
+        StoredBid storage b = _bids[jobId][index];
+        uint8 f = b.flags;
+        return Bid(b.bidder, b.price, f & REVEALED != 0, f & VALID != 0, f & RELEASED != 0, b.commitment);
     }
 
     /// @inheritdoc IJobMarket
@@ -358,7 +387,7 @@ contract JobMarket is IJobMarket, Ownable {
     /// @dev The winning bidder once the auction is settled with a valid bid, else address(0).
     function _winner(uint256 jobId, Job storage j) private view returns (address) {
         if (!j.settled || j.bestPrice == 0) return address(0);
-        return _bids[jobId][j.bestIndex].bidder;
+        return _bids[jobId][_auctions[jobId].bestIndex].bidder;
     }
 
     function _resultAt(Job storage j) private view returns (uint256) {

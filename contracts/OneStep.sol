@@ -10,6 +10,23 @@ import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
 contract OneStep is IOneStep {
     /// @notice Models deeper than this are not disputable (bounds every loop over slots).
     uint256 public constant MAX_LAYERS = 16;
+    /// @notice The widest layer (input features and classes included) a dispute can settle.
+    uint256 public constant MAX_WIDTH = 64;
+    /// @notice The largest batch a dispute can settle.
+    uint256 public constant MAX_BATCH = 32;
+    // Why these numbers: every dispute transaction must stay under geth's 128 KiB (131,072 bytes) of calldata
+    // with margin (docs/contracts.md, "Limits of disputability", has the table). With w <= 64, B <= 32, L <= 16:
+    // - a machine state is 9L + 3 <= 147 slot values: 147 * 32 + 64 = 4,768 bytes per state array;
+    // - the largest tensor is max(w * w, B * w) = 4,096 values: 64 chunks + 1 header leaf = 65 leaves, so a chunk
+    //   proof is at most 7 hashes and a chunk as calldata at most 32 (index) + 64 + 512 (data) + 64 + 7 * 32
+    //   (proof) = 896 bytes;
+    // - revealOp: prev + next (9,536) + at most two output leaf-hash lists of 65 hashes (2 * 2,144) + the core
+    //   (<= 1,000 with 17 widths): under 15,000 bytes;
+    // - proveElement opens the most chunks for grad_input (a row of g: <= 2 chunks; a column of W, one value per
+    //   row, <= w = 64 chunks; z: 1) = 67 chunks, or grad_weight (a column of g and one of a: <= 2B = 64):
+    //   67 * 896 = 60,032 + prev 4,768 + the core + a data row (<= 512 bytes of features, a proof of <= 32
+    //   hashes) + the chunk: about 68,000 bytes, half the limit. Doubling w (W column of 128 chunks of 960 bytes)
+    //   or B (128 chunks for grad_weight) would reach 123,000 bytes or more: too close to the limit.
     uint256 private constant CHUNK = 64;
 
     enum Kind {
@@ -40,9 +57,12 @@ contract OneStep is IOneStep {
         if (n < 2) revert OneStepUnsupported("layers", n, 2);
         if (n > MAX_LAYERS + 1) revert OneStepUnsupported("layers", n, MAX_LAYERS + 1);
         for (uint256 i = 0; i < n; ++i) {
-            if (core.layers[i] == 0) revert OneStepUnsupported("width", 0, 1);
+            uint256 w = core.layers[i];
+            if (w == 0) revert OneStepUnsupported("width", 0, 1);
+            if (w > MAX_WIDTH) revert OneStepUnsupported("width", w, MAX_WIDTH);
         }
         if (core.batchSize == 0) revert OneStepUnsupported("batchSize", 0, 1);
+        if (core.batchSize > MAX_BATCH) revert OneStepUnsupported("batchSize", core.batchSize, MAX_BATCH);
         if (core.nTrain == 0) revert OneStepUnsupported("nTrain", 0, 1);
         // a window of one step has no interior point: every state an approval could open would be published
         if (core.checkpointInterval < 2) revert OneStepUnsupported("checkpointInterval", core.checkpointInterval, 2);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 
 /// @title Staking
-/// @notice See {IStaking}.
-contract Staking is IStaking, Ownable {
+/// @notice See {IStaking}. No owner: the lockers are wired once by the deployer, and each locker can only unlock or
+/// slash what it locked itself.
+contract Staking is IStaking {
     struct Stake {
         uint128 free;
         uint128 locked;
@@ -19,38 +19,53 @@ contract Staking is IStaking, Ownable {
 
     /// @inheritdoc IStaking
     uint64 public immutable unbondingDelay;
+    /// @dev Who may call `wire`, once.
+    address private immutable _deployer;
+    /// @inheritdoc IStaking
+    bool public wired;
     /// @inheritdoc IStaking
     uint256 public totalBurned;
     /// @inheritdoc IStaking
     mapping(address account => uint256) public credits;
-    /// @notice Contracts allowed to lock, unlock and slash.
-    mapping(address who => bool) public authorized;
+    /// @inheritdoc IStaking
+    mapping(address who => bool) public isLocker;
 
     mapping(address account => Stake) private _stakes;
     mapping(address account => Unbonding) private _unbonding;
+    /// @dev What each locker holds locked of each account; `_stakes[a].locked` is the sum over lockers.
+    mapping(address locker => mapping(address account => uint256)) private _lockedBy;
 
-    modifier onlyAuthorized() {
-        if (!authorized[msg.sender]) revert StakingUnauthorized(msg.sender);
+    modifier onlyLocker() {
+        if (!isLocker[msg.sender]) revert StakingUnauthorized(msg.sender);
         _;
     }
 
-    constructor(uint64 unbondingDelay_) Ownable(msg.sender) {
+    constructor(uint64 unbondingDelay_) {
         unbondingDelay = unbondingDelay_;
+        _deployer = msg.sender;
     }
 
     /// @inheritdoc IStaking
-    function setAuthorized(address who, bool ok) external onlyOwner {
-        authorized[who] = ok;
-        emit AuthorizationSet(who, ok);
+    function wire(address[] calldata lockers) external {
+        if (msg.sender != _deployer || wired) revert StakingUnauthorized(msg.sender);
+        wired = true;
+        // deployer-supplied, called once: the loop is bounded by what the deployer pays for, never by users
+        for (uint256 i = 0; i < lockers.length; ++i) {
+            isLocker[lockers[i]] = true;
+            emit LockerWired(lockers[i]);
+        }
     }
 
     /// @inheritdoc IStaking
     function deposit() external payable {
         if (msg.value == 0) revert StakingZeroAmount();
         Stake storage s = _stakes[msg.sender];
-        uint256 free = uint256(s.free) + msg.value;
-        if (free > type(uint128).max) revert StakingAmountTooLarge(free);
-        s.free = uint128(free);
+        uint256 total = uint256(s.free) + s.locked + msg.value;
+        if (total > type(uint128).max) revert StakingAmountTooLarge(total);
+        // free + locked + msg.value < 2^128 (checked above)
+        unchecked {
+            s.free += uint128(msg.value);
+        }
         emit Deposited(msg.sender, msg.value);
     }
 
@@ -80,41 +95,42 @@ contract Staking is IStaking, Ownable {
     }
 
     /// @inheritdoc IStaking
-    function lock(address account, uint256 amount) external onlyAuthorized {
+    function lock(address account, uint256 amount) external onlyLocker {
         Stake storage s = _stakes[account];
         if (s.free < amount) revert StakingInsufficientFreeStake(account, s.free, amount);
-        // amount <= s.free: the sum free + locked is unchanged and fits in uint128 since deposit checked it
+        // amount <= s.free: free + locked is unchanged and fits in uint128 since deposit checked it; a locker's
+        // share of an account's locked stake is at most that account's locked total
         unchecked {
             s.free -= uint128(amount);
             s.locked += uint128(amount);
+            _lockedBy[msg.sender][account] += amount;
         }
-        emit StakeLocked(account, amount);
+        emit StakeLocked(msg.sender, account, amount);
     }
 
     /// @inheritdoc IStaking
-    function unlock(address account, uint256 amount) external onlyAuthorized {
+    function unlock(address account, uint256 amount) external onlyLocker {
+        _take(account, amount);
         Stake storage s = _stakes[account];
-        if (s.locked < amount) revert StakingInsufficientLockedStake(account, s.locked, amount);
-        // amount <= s.locked: the sum free + locked is unchanged and fits in uint128
+        // amount <= what this locker locked <= s.locked: free + locked is unchanged and fits in uint128
         unchecked {
             s.locked -= uint128(amount);
             s.free += uint128(amount);
         }
-        emit StakeUnlocked(account, amount);
+        emit StakeUnlocked(msg.sender, account, amount);
     }
 
     /// @inheritdoc IStaking
-    function slash(address account, uint256 amount, address beneficiary, uint256 reward) external onlyAuthorized {
+    function slash(address account, uint256 amount, address beneficiary, uint256 reward) external onlyLocker {
         if (reward > amount) revert StakingRewardExceedsSlash(amount, reward);
-        Stake storage s = _stakes[account];
-        if (s.locked < amount) revert StakingInsufficientLockedStake(account, s.locked, amount);
-        // amount <= s.locked < 2^128
+        _take(account, amount);
+        // amount <= what this locker locked <= s.locked < 2^128
         unchecked {
-            s.locked -= uint128(amount);
+            _stakes[account].locked -= uint128(amount);
         }
         credits[beneficiary] += reward;
         totalBurned += amount - reward;
-        emit StakeSlashed(account, amount, beneficiary, reward);
+        emit StakeSlashed(msg.sender, account, amount, beneficiary, reward);
     }
 
     /// @inheritdoc IStaking
@@ -137,9 +153,24 @@ contract Staking is IStaking, Ownable {
     }
 
     /// @inheritdoc IStaking
+    function lockedBy(address locker, address account) external view returns (uint256) {
+        return _lockedBy[locker][account];
+    }
+
+    /// @inheritdoc IStaking
     function unbonding(address account) external view returns (uint256 amount, uint64 releaseAt) {
         Unbonding memory u = _unbonding[account];
         return (u.amount, u.releaseAt);
+    }
+
+    /// @dev Take `amount` off what the caller locked of `account`, or revert with what it did lock.
+    function _take(address account, uint256 amount) private {
+        uint256 mine = _lockedBy[msg.sender][account];
+        if (mine < amount) revert StakingInsufficientLockedStake(msg.sender, account, mine, amount);
+        // amount <= mine
+        unchecked {
+            _lockedBy[msg.sender][account] = mine - amount;
+        }
     }
 
     function _send(address to, uint256 amount) private {

@@ -24,9 +24,8 @@ def main():
         deployer = accounts.load(os.environ["TRAINYARD_BROWNIE_ACCOUNT"])
     econ = Economics()
     staking = Staking.deploy(econ.unbonding_delay, {"from": deployer})
-    market = JobMarket.deploy(staking, econ.reveal_penalty_bps, econ.slash_reward_bps, {"from": deployer})
-    staking.setAuthorized(market, True, {"from": deployer})
     one_step = OneStep.deploy({"from": deployer})
+    market = JobMarket.deploy(staking, one_step, econ.reveal_penalty_bps, econ.slash_reward_bps, {"from": deployer})
     game = DisputeGame.deploy(
         market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps, {"from": deployer}
     )
@@ -34,7 +33,7 @@ def main():
     pool = VerifierPool.deploy(
         market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps, {"from": deployer}
     )
-    staking.setAuthorized(pool, True, {"from": deployer})
+    staking.wire([market, pool], {"from": deployer})  # once, for good: no key is left over anyone's stake
     path = Path(os.environ.get("TRAINYARD_DEPLOYMENTS", ".trainyard/deployments.json"))
     addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game, "VerifierPool": pool}
     write_deployments(path, chain.id, {k: v.address for k, v in addresses.items()})

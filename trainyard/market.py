@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
@@ -12,6 +12,9 @@ from web3.logs import DISCARD
 from trainyard.chain import Chain
 from trainyard.jobs import JobState, JobView
 from trainyard.spec import MarketSpec
+
+if TYPE_CHECKING:  # the spec core module loads the runtime (torch); the market only needs its ABI tuple
+    from trainyard.spec_core import SpecCore
 
 
 def bid_commitment(job_id: int, bidder: str, price: int, salt: bytes) -> bytes:
@@ -103,10 +106,11 @@ class Market:
         )
 
     # -- submitter ------------------------------------------------------------------------------------------
-    def post_job(self, spec_hash: bytes, spec_cid: str, num_windows: int, m: MarketSpec) -> int:
+    def post_job(self, core: SpecCore, spec_cid: str, num_windows: int, m: MarketSpec) -> int:
+        """Post a job; the chain derives its spec hash from ``core`` and refuses a core no dispute could settle."""
         params = (m.stake_per_bid, num_windows, m.bid_period, m.reveal_period, m.train_period, m.challenge_period)
         receipt = self.chain.transact(
-            self.market.functions.postJob(spec_hash, spec_cid, params), value=m.max_price, label="postJob"
+            self.market.functions.postJob(core.abi_tuple(), spec_cid, params), value=m.max_price, label="postJob"
         )
         (event,) = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["jobId"])
@@ -127,6 +131,12 @@ class Market:
 
     def settle(self, job_id: int) -> None:
         self.chain.transact(self.market.functions.settleAuction(job_id))
+
+    def release_bid(self, job_id: int, index: int) -> int:
+        """Release a bid that did not win (anyone may; the stake goes to its bidder); return the wei unlocked."""
+        receipt = self.chain.transact(self.market.functions.releaseBid(job_id, index), label="releaseBid")
+        (event,) = self.market.events.BidReleased().process_receipt(receipt, errors=DISCARD)
+        return int(event["args"]["unlocked"])
 
     def commit_trace(self, job_id: int, state_root: bytes, interior_root: bytes, checkpoint_cid: str) -> None:
         """Append the next window's leaf (the market computes the trace root)."""

@@ -40,7 +40,12 @@ if TYPE_CHECKING:
     from trainyard.store import ContentStore
 
 ARCHITECTURES = ("mlp",)
-MAX_BIDS = 16
+# Limits of disputability: the same numbers as OneStep.checkLimits (contracts/OneStep.sol, docs/contracts.md), so a
+# job the chain would refuse at postJob is refused here first, with the numbers.
+MAX_LAYERS = 16  # at most 17 widths
+MAX_WIDTH = 64  # every width, input features and classes included
+MAX_BATCH = 32
+MIN_CHECKPOINT_INTERVAL = 2
 _UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
 _DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _U32 = 2**32 - 1
@@ -187,9 +192,9 @@ def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
     if (
         not isinstance(layers, list)
         or len(layers) < 2
-        or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 4096 for x in layers)
+        or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in layers)
     ):
-        raise SpecError(f"model.layers: a list of at least 2 widths between 1 and 4096 (input ... classes), got {layers!r}")
+        raise SpecError(f"model.layers: a list of at least 2 positive widths (input ... classes), got {layers!r}")
     if layers[-1] < 2:
         raise SpecError(f"model.layers: the last width is the number of classes and must be at least 2, got {layers[-1]}")
 
@@ -221,6 +226,7 @@ def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
         seed=_int(tr, "seed", where, 0, 2**63 - 1),
         momentum=_float(tr, "momentum", where, 0.0, 0.999, default=0.0),
     )
+    check_disputable(tuple(layers), training.batch_size, training.checkpoint_interval)
 
     mk = _section(doc, "market")
     keys = {"max_price", "stake_per_bid", "bid_period", "reveal_period", "train_period", "challenge_period"}
@@ -263,6 +269,21 @@ def _check_names(doc: Any, where: str) -> None:
                 todo.append((value, f"{at}.{key}"))
         elif isinstance(node, list):
             todo.extend((v, f"{at}[{i}]") for i, v in enumerate(node))
+
+
+def check_disputable(layers: tuple[int, ...], batch_size: int, checkpoint_interval: int) -> None:
+    """Refuse a model a dispute could not settle on chain (OneStep.checkLimits's numbers), naming the limit."""
+    if len(layers) > MAX_LAYERS + 1:
+        raise SpecError(f"model.layers: at most {MAX_LAYERS} layers ({MAX_LAYERS + 1} widths) can be disputed on "
+                        f"chain, got {len(layers) - 1} layers")
+    wide = [w for w in layers if w > MAX_WIDTH]
+    if wide:
+        raise SpecError(f"model.layers: every width must be at most {MAX_WIDTH} to be disputable on chain, got {wide[0]}")
+    if batch_size > MAX_BATCH:
+        raise SpecError(f"training.batch_size: at most {MAX_BATCH} to be disputable on chain, got {batch_size}")
+    if checkpoint_interval < MIN_CHECKPOINT_INTERVAL:
+        raise SpecError(f"training.checkpoint_interval: at least {MIN_CHECKPOINT_INTERVAL} steps per window "
+                        f"(an approval opens a state inside a window), got {checkpoint_interval}")
 
 
 def load_spec(path: str | Path) -> JobSpec:

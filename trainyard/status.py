@@ -36,7 +36,8 @@ def why_waiting(job: JobView, now: int, revealed: int, solvers_with_stake: int) 
         return (f"reveal pending: {revealed} of {job.bid_count} bid(s) revealed; "
                 f"reveals close {_in(now, job.reveal_deadline)}")
     if s is JobState.AWAITING_SETTLEMENT:
-        return "auction over: anyone may settle it now (`trainyard poke JOB`), and the winner's first commit does"
+        return ("auction over: anyone may settle it now (`trainyard poke JOB`), and the winner's first commit does; "
+                "then each losing bid's stake comes back by releaseBid")
     if s is JobState.TRAINING:
         if job.result_at == 0 and now >= job.train_deadline:
             return "the solver missed its training deadline: `trainyard poke JOB` slashes it and refunds you"
@@ -69,7 +70,8 @@ def _revealed(market: Market, job_id: int) -> int:
 def history(market: Market, job_id: int) -> list[tuple[int, str]]:
     """(block, line) for every event of the job, in chain order."""
     out: list[tuple[int, int, str]] = []
-    for ev_name in ("JobPosted", "BidCommitted", "BidRevealed", "AuctionSettled", "TraceCommitted", "ResultSubmitted",
+    for ev_name in ("JobPosted", "BidCommitted", "BidRevealed", "AuctionSettled", "BidReleased", "TraceCommitted",
+                    "ResultSubmitted",
                     "JobFinalized", "TrainingTimedOut", "JobCancelled", "DisputeOpened", "DisputeResolved"):
         try:
             logs = market.chain.events("JobMarket", ev_name, jobId=job_id)
@@ -97,6 +99,11 @@ def describe_job(market: Market, job_id: int) -> str:
     ]
     if job.winner != ZERO_ADDRESS:
         lines.append(f"  winner {job.winner}, paid {_eth(job.price)}")
+    if job.state not in (JobState.BIDDING, JobState.REVEALING, JobState.AWAITING_SETTLEMENT, JobState.CANCELLED):
+        releasable = job.bid_count - (job.winner != ZERO_ADDRESS)
+        released = len(market.chain.events("JobMarket", "BidReleased", jobId=job_id))
+        lines.append(f"  losing bids released: {released} of {releasable} (releaseBid: anyone may call it, the stake "
+                     "goes to its bidder, less the reveal penalty for an unrevealed or void bid)")
     lines.append("  events:")
     lines += [f"    block {b}: {line}" for b, line in history(market, job_id)]
     return "\n".join(lines)

@@ -59,4 +59,4 @@ def post(market: Market, prepared: Prepared) -> int:
     need = prepared.spec.market.max_price
     if have < need:
         raise TrainyardError(f"{market.chain.address} holds {have} wei but the job escrows {need} wei (max_price)")
-    return market.post_job(prepared.spec_hash, prepared.spec_cid, prepared.spec.training.num_windows, prepared.spec.market)
+    return market.post_job(prepared.core, prepared.spec_cid, prepared.spec.training.num_windows, prepared.spec.market)

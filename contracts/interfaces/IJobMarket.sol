@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IOneStep} from "./IOneStep.sol";
+
 /// @title Trainyard job market
 /// @notice Jobs are posted with their maximum price in escrow; solvers bid in a sealed-bid second-price auction
 /// (commit, then reveal) with stake locked per bid; the lowest valid price wins and is paid the second-lowest
-/// (its own price when it is the only valid bid). The winner commits the Merkle root of its checkpoint trace window
+/// (its own price when it is the only valid bid). There is no cap on bids: settlement names the winner without a
+/// loop, and every other bid releases its own stake afterwards (`releaseBid`), paying the reveal penalty if it was
+/// never revealed or revealed at a void price. The winner commits the Merkle root of its checkpoint trace window
 /// by window, then the model; after a challenge period with no open dispute anyone finalizes. Every deadline has a
 /// path anyone can trigger. Payments and refunds are credits their owners claim.
 interface IJobMarket {
@@ -44,14 +48,12 @@ interface IJobMarket {
     }
 
     /// @notice A job as stored, in four slots. Prices and stakes are uint80 (at most about 1.2 million ETH),
-    /// timestamps uint40, window counts uint24. The winner is not stored: it is the bid at `bestIndex` once the
-    /// auction is settled with a valid bid. `resultOffset` is resultAt - revealDeadline + 1 (0: no result yet).
+    /// timestamps uint40, window counts uint24. The winner is not stored: it is the bid at `Auction.bestIndex` once
+    /// the auction is settled with a valid bid. `resultOffset` is resultAt - revealDeadline + 1 (0: no result yet).
     struct Job {
         // slot 0
         address submitter;
         uint80 maxPrice;
-        uint8 bidCount;
-        uint8 bestIndex;
         // slot 1
         uint40 bidDeadline;
         uint40 revealDeadline;
@@ -68,6 +70,13 @@ interface IJobMarket {
         uint80 secondPrice;
         // slot 3 (the trace roots, by leaf count, and the open-dispute count are kept beside the job)
         bytes32 specHash;
+    }
+
+    /// @notice A job's bid count and the index of its best valid bid so far, in a fifth slot: 32 bits each, so the
+    /// number of bids is bounded only by what committing costs (2^32 commits would take over 2*10^14 gas).
+    struct Auction {
+        uint32 bidCount;
+        uint32 bestIndex;
     }
 
     /// @notice A job as `job()` shows it, with the derived fields spelled out. `leader` is the best valid revealed
@@ -94,12 +103,14 @@ interface IJobMarket {
         bytes32 traceRoot;
     }
 
-    /// @notice A sealed bid (`commitment`), and once revealed its price.
+    /// @notice A sealed bid (`commitment`), once revealed its price (`valid`: above 0 and at most the maximum), and
+    /// whether its stake has been released.
     struct Bid {
         address bidder;
         uint80 price;
         bool revealed;
         bool valid;
+        bool released;
         bytes32 commitment;
     }
 
@@ -110,7 +121,11 @@ interface IJobMarket {
     error JobMarketNotWinner(uint256 jobId, address caller);
     error JobMarketHasBids(uint256 jobId, uint256 bidCount);
     error JobMarketSelfBid(uint256 jobId);
-    error JobMarketTooManyBids(uint256 jobId, uint256 maxBids);
+    /// @notice The winning bid's stake stays locked until the job ends (finalize or slash).
+    error JobMarketWinningBid(uint256 jobId, uint256 index);
+    error JobMarketBidAlreadyReleased(uint256 jobId, uint256 index);
+    /// @notice Only the deployer names the dispute game.
+    error JobMarketNotDeployer(address caller);
     error JobMarketNoBid(uint256 jobId, uint256 index);
     error JobMarketNotBidder(uint256 jobId, uint256 index, address caller);
     error JobMarketAlreadyRevealed(uint256 jobId, address bidder);
@@ -140,7 +155,11 @@ interface IJobMarket {
     event JobCancelled(uint256 indexed jobId);
     event BidCommitted(uint256 indexed jobId, address indexed bidder, uint256 index);
     event BidRevealed(uint256 indexed jobId, address indexed bidder, uint256 price, bool valid);
-    event BidPenalized(uint256 indexed jobId, address indexed bidder, uint256 penalty);
+    /// @dev `unlocked` went back to the bidder's free stake; `penalty` was slashed (unrevealed or void bid), its
+    /// `slashRewardBps` share credited to the submitter in Staking, the rest burned.
+    event BidReleased(
+        uint256 indexed jobId, uint256 index, address indexed bidder, uint256 unlocked, uint256 penalty
+    );
     event AuctionSettled(uint256 indexed jobId, address indexed winner, uint256 price, uint256 refund);
     /// @dev Leaf `window` of the trace is uint64_be(window) || stateRoot || sha256(checkpointCID) || interiorRoot.
     event TraceCommitted(
@@ -159,16 +178,18 @@ interface IJobMarket {
     event DisputeGameSet(address indexed game);
     event CreditClaimed(address indexed account, uint256 amount);
 
-    /// @notice Name the dispute game contract, once (only the owner).
+    /// @notice Name the dispute game contract, once (only the deployer; it holds no other power).
     /// @param game The contract that may open and resolve disputes.
     function setDisputeGame(address game) external;
 
-    /// @notice Post a job with `msg.value` (the maximum price) in escrow.
-    /// @param specHash keccak256 of the job's spec document.
+    /// @notice Post a job with `msg.value` (the maximum price) in escrow. The job's spec hash is
+    /// keccak256(abi.encode(core)); a core outside what a dispute can settle on chain is refused with
+    /// `OneStepUnsupported(what, value, limit)` (IOneStep.checkLimits), so every accepted job is disputable.
+    /// @param core The job's spec core (model widths, batch, checkpoint interval, data and initial roots).
     /// @param specCID Where the spec document can be fetched (only emitted).
     /// @param p Stake per bid, number of checkpoint windows (below 2^24) and the periods.
     /// @return jobId The new job's id (from 1).
-    function postJob(bytes32 specHash, string calldata specCID, JobParams calldata p)
+    function postJob(IOneStep.SpecCore calldata core, string calldata specCID, JobParams calldata p)
         external
         payable
         returns (uint256 jobId);
@@ -178,23 +199,34 @@ interface IJobMarket {
     function cancelJob(uint256 jobId) external;
 
     /// @notice Send a sealed bid, locking the job's stake per bid from the caller's free stake. Each bid locks
-    /// stake of its own; at most MAX_BIDS bids per job.
+    /// stake of its own; there is no cap on bids.
     /// @param jobId The job.
     /// @param commitment keccak256(abi.encode(jobId, msg.sender, price, salt)).
     /// @return index The bid's index (commit order), needed to reveal it.
     function commitBid(uint256 jobId, bytes32 commitment) external returns (uint256 index);
 
-    /// @notice Reveal a sealed bid. A price of 0 or above the maximum is void (its stake is released, no penalty).
+    /// @notice Reveal a sealed bid. A price of 0 or above the maximum is void: it never ranks, and its release
+    /// pays the reveal penalty as an unrevealed bid does.
     /// @param jobId The job.
     /// @param index The bid's index, from `BidCommitted`.
     /// @param price The bid price in wei.
     /// @param salt The salt of the commitment.
     function revealBid(uint256 jobId, uint256 index, uint256 price, bytes32 salt) external;
 
-    /// @notice After the reveal period, anyone settles: unrevealed bids lose a penalty, losing stakes are
-    /// released, the winner is named and the escrow above its price is refunded. Later calls do it lazily too.
+    /// @notice After the reveal period, anyone settles: the winner is named and the escrow above its price is
+    /// refunded (all of it without a valid bid: the job is Refunded). No bid is touched; each is released by
+    /// `releaseBid`. Later calls (commitTrace, submitResult, timeoutTraining, releaseBid) settle lazily too.
     /// @param jobId The job.
     function settleAuction(uint256 jobId) external;
+
+    /// @notice Once the auction is settled (settling it on the way), anyone releases a bid that did not win, once:
+    /// its stake returns to its bidder's free stake, less `revealPenaltyBps` of it if the bid was never revealed
+    /// or revealed at a void price (0 or above the maximum); of that penalty the submitter is credited
+    /// `slashRewardBps` in Staking and the rest is burned. The winning bid cannot be released: its stake stays
+    /// locked until the job is finalized or slashed. Also for a Refunded job (every bid then).
+    /// @param jobId The job.
+    /// @param index The bid's index.
+    function releaseBid(uint256 jobId, uint256 index) external;
 
     /// @notice The winner appends the next window's leaf to its checkpoint trace (also while a dispute is open,
     /// until the result is submitted): leaf w = uint64_be(w) || stateRoot || sha256(checkpointCID) || interiorRoot.

@@ -71,7 +71,10 @@ interface IOneStep {
     function opCount(uint256 nLayers) external pure returns (uint256);
 
     /// @notice Revert with `OneStepUnsupported` unless every op of every step of a job with this spec core can be
-    /// settled by a dispute on chain (depth, widths, batch, checkpoint interval). The market calls it when a job is
+    /// settled by a dispute on chain: 2 to MAX_LAYERS + 1 = 17 widths (at most 16 layers), each width 1 to
+    /// MAX_WIDTH = 64, batch 1 to MAX_BATCH = 32, nTrain at least 1, checkpoint interval at least 2. With these
+    /// every dispute transaction carries well under 128 KiB of calldata (the derivation is in OneStep.sol and
+    /// docs/contracts.md). trainyard/spec.py checks the same numbers before anything is sent. The market calls it when a job is
     /// posted and the dispute game when a game is opened, so a job nobody could dispute is never accepted.
     /// @param core The job's spec core.
     function checkLimits(SpecCore calldata core) external pure;

@@ -48,6 +48,20 @@ def test_submit_bad_spec_exits_2_with_one_line_and_sends_nothing(env, devnet, tm
     assert _nonce(devnet, env[1]) == before
 
 
+def test_submit_a_17_layer_model_exits_2_with_the_limit_and_sends_nothing(env, devnet, tmp_path, capsys):
+    """OneStep cannot dispute more than 16 layers: the submitter hears it with the numbers before any transaction
+    (postJob would refuse it too, with OneStepUnsupported)."""
+    doc = yaml.safe_load(EXAMPLE.read_text())
+    doc["model"]["layers"] = [64] + [8] * 16 + [10]
+    path = tmp_path / "deep.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    before = _nonce(devnet, env[1])
+    assert main(["submit", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: model.layers: at most 16 layers (17 widths)") and "got 17 layers" in err
+    assert err.count("\n") == 1 and _nonce(devnet, env[1]) == before
+
+
 def test_submit_with_malformed_key_exits_2_without_printing_the_key(env, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TRAINYARD_PRIVATE_KEY", "0xdeadbeef")
     assert main(["submit", str(EXAMPLE)]) == 2

@@ -98,3 +98,36 @@ def test_amounts_and_durations():
     assert parse_duration(45, "x") == 45
     with pytest.raises(SpecError):
         parse_amount(True, "x")
+
+
+@pytest.mark.parametrize(
+    "path,value,message",
+    [
+        (("model", "layers"), [64] + [8] * 17 + [10], r"at most 16 layers \(17 widths\).*got 18 layers"),
+        (("model", "layers"), [64, 65, 10], "every width must be at most 64.*got 65"),
+        (("model", "layers"), [64, 32, 100], "every width must be at most 64.*got 100"),
+        (("training", "batch_size"), 33, "training.batch_size: at most 32.*got 33"),
+        (("training", "checkpoint_interval"), 1, "at least 2 steps per window.*got 1"),
+    ],
+)
+def test_a_job_no_dispute_could_settle_is_refused_with_the_numbers(path, value, message):
+    """The same limits as OneStep.checkLimits (tests/market/test_job_market.py checks they agree on chain): a
+    17-layer model, a width above 64, a batch above 32, a window of one step."""
+    doc = copy.deepcopy(base())
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    if path[-1] == "checkpoint_interval":
+        doc["training"]["steps"] = 4
+    with pytest.raises(SpecError, match=message):
+        parse_spec(doc, base_dir=EXAMPLE.parent)
+
+
+def test_a_17_layer_job_is_refused_and_16_layers_pass():
+    doc = copy.deepcopy(base())
+    doc["model"]["layers"] = [64] + [8] * 15 + [10]  # 16 layers
+    assert len(parse_spec(doc, base_dir=EXAMPLE.parent).layers) == 17
+    doc["model"]["layers"] = [64] + [8] * 16 + [10]  # 17 layers
+    with pytest.raises(SpecError, match="at most 16 layers"):
+        parse_spec(doc, base_dir=EXAMPLE.parent)

@@ -27,7 +27,8 @@ def test_full_round_pays_lowest_bidder_the_second_price(devnet, tmp_path):
     # winner: deposited 2 ETH of stake, was paid the price; its stake is unlocked and still deposited
     assert delta[solver_a.address] == r.price - 2 * ETH - fees[solver_a.address]
     assert r.stakes[solver_a.address] == 2 * ETH
-    for loser in (solver_b, solver_c):  # losing stake was released with no action of theirs
+    for loser in (solver_b, solver_c):  # each loser took its stake back by its own releaseBid, to the wei
+        assert [g.label for g in r.gas if g.sender == loser.address].count("releaseBid") == 1
         assert delta[loser.address] == -2 * ETH - fees[loser.address]
         assert r.stakes[loser.address] == 2 * ETH
     # everything that left the wallets is in the contracts, as stake: no escrow or credit is left behind

@@ -1,5 +1,6 @@
 """Shared fixtures for the contract tests on brownie's Anvil."""
 
+import brownie
 import pytest
 from brownie import web3
 from eth_abi import encode
@@ -11,7 +12,24 @@ REVEAL_PENALTY_BPS = 1_000
 SLASH_REWARD_BPS = 5_000
 # stakePerBid, numWindows, bidPeriod, revealPeriod, trainPeriod, challengePeriod
 PARAMS = (ETH, 4, 600, 600, 3600, 600)
-SPEC_HASH = b"\x42" * 32
+# a spec core (docHash, initialRoot, dataRoot, nTrain, batchSize, checkpointInterval, seed, lr, momentum, layers)
+# inside every limit of OneStep.checkLimits; the job's spec hash is keccak256(abi.encode(core))
+CORE_TYPE = "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,int64,int64,uint32[])"
+CORE = (b"\x42" * 32, b"\x43" * 32, b"\x44" * 32, 100, 8, 5, 1, 6554, 0, [8, 6, 3])
+
+
+def spec_hash(core) -> bytes:
+    return keccak(encode([CORE_TYPE], [core]))
+
+
+def core_with(**changes):
+    """CORE with some fields changed (by the SpecCore field names of trainyard/spec_core.py)."""
+    names = ("doc_hash", "initial_root", "data_root", "n_train", "batch_size", "checkpoint_interval", "seed", "lr",
+             "momentum", "layers")
+    return tuple(changes.get(n, v) for n, v in zip(names, CORE))
+
+
+SPEC_HASH = spec_hash(CORE)
 INTERIOR = b"\x11" * 32  # a window's interior root (only verifier approvals open it)
 
 
@@ -36,15 +54,32 @@ def staking(Staking, accounts):
 
 
 @pytest.fixture(scope="module")
-def market(JobMarket, staking, accounts):
-    m = JobMarket.deploy(staking, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, {"from": accounts[0]})
-    staking.setAuthorized(m, True, {"from": accounts[0]})
+def one_step(OneStep, accounts):
+    return OneStep.deploy({"from": accounts[0]})
+
+
+@pytest.fixture(scope="module")
+def market(JobMarket, staking, one_step, accounts):
+    m = JobMarket.deploy(staking, one_step, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, {"from": accounts[0]})
     m.setDisputeGame(accounts[9], {"from": accounts[0]})
     return m
 
 
+@pytest.fixture(scope="module")
+def lockers(market):
+    """The contracts Staking is wired with, once; a test module that adds a locker (the verifier pool) overrides
+    this fixture to return them all."""
+    return [market]
+
+
+@pytest.fixture(scope="module")
+def wired(staking, lockers, accounts):
+    staking.wire(lockers, {"from": accounts[0]})
+    return lockers
+
+
 @pytest.fixture(autouse=True)
-def isolate(fn_isolation):
+def isolate(wired, fn_isolation):
     pass
 
 
@@ -72,7 +107,7 @@ class Round:
         self.job_id = None
 
     def post(self, max_price=ETH // 2, params=PARAMS):
-        tx = self.market.postJob(SPEC_HASH, "bafkspec", params, {"from": self.submitter, "value": max_price})
+        tx = self.market.postJob(CORE, "bafkspec", params, {"from": self.submitter, "value": max_price})
         self.job_id = tx.return_value
         return tx
 
@@ -106,6 +141,17 @@ class Round:
             self.reveal(self.solvers[i], i, p, i)
         self.to_settlement()
         return self.market.settleAuction(self.job_id, {"from": self.submitter})
+
+    def release_all(self, caller=None):
+        """Release every bid but the winner's (anyone may: `caller` defaults to the submitter)."""
+        for i in range(self.market.job(self.job_id)["bidCount"]):
+            if self.market.bid(self.job_id, i)["released"]:
+                continue
+            try:
+                self.market.releaseBid(self.job_id, i, {"from": caller or self.submitter})
+            except brownie.exceptions.VirtualMachineError as exc:
+                if not exc.revert_msg.startswith("JobMarketWinningBid"):
+                    raise
 
     def train(self, winner, windows=4):
         for k in range(1, windows + 1):

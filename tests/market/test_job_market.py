@@ -6,7 +6,8 @@ import pytest
 from trainyard import merkle
 from trainyard.runtime.commit import trace_leaf
 
-from conftest import ETH, INTERIOR, PARAMS, SLASH_REWARD_BPS, SPEC_HASH, balance, commitment, salt, typed_error
+from conftest import (CORE, ETH, INTERIOR, PARAMS, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, SPEC_HASH, balance, commitment,
+                      core_with, salt, typed_error)
 
 # JobState
 NONE, BIDDING, REVEALING, AWAITING, TRAINING, CHALLENGE, DISPUTED, FINALIZABLE, FINALIZED, CANCELLED, REFUNDED, SLASHED = range(12)
@@ -37,7 +38,7 @@ def test_post_job_escrows_and_derives_deadlines(rnd, market, chain):
 )
 def test_post_job_with_bad_params_reverts(market, submitter, value, params, reason):
     with brownie.reverts(typed_error("JobMarketInvalidParams", reason)):
-        market.postJob(SPEC_HASH, "x", params, {"from": submitter, "value": value})
+        market.postJob(CORE, "x", params, {"from": submitter, "value": value})
 
 
 def test_state_of_unknown_job_is_none_and_calls_revert(market, submitter):
@@ -90,14 +91,14 @@ def test_submitter_cannot_bid_on_own_job(rnd, market, staking, submitter):
         market.commitBid(1, b"\x01" * 32, {"from": submitter})
 
 
-def test_bid_cap_is_enforced(rnd, market, staking, accounts, submitter):
+def test_no_bid_cap_seventeenth_bid_goes_in(rnd, market, staking, accounts):
     rnd.post()
     bidder = accounts[3]
     staking.deposit({"from": bidder, "value": 17 * ETH})
     for _ in range(16):
         market.commitBid(1, b"\x01" * 32, {"from": bidder})
-    with brownie.reverts(typed_error("JobMarketTooManyBids", 1, 16)):
-        market.commitBid(1, b"\x01" * 32, {"from": bidder})
+    tx = market.commitBid(1, b"\x01" * 32, {"from": bidder})
+    assert tx.return_value == 16 and market.job(1)["bidCount"] == 17 and staking.lockedStake(bidder) == 17 * ETH
 
 
 def test_commit_after_bid_deadline_reverts(rnd, market, solvers):
@@ -113,8 +114,8 @@ def test_reveal_checks_bidder_commitment_and_once(rnd, market, solvers):
     with brownie.reverts(typed_error("JobMarketInvalidState", 1, BIDDING)):
         rnd.reveal(solvers[0], 0, ETH // 5)
     rnd.to_reveal()
-    with brownie.reverts(typed_error("JobMarketNoBid", 1, 3)):
-        rnd.reveal(solvers[0], 3, ETH // 5)
+    with brownie.reverts(typed_error("JobMarketNotBidder", 1, 3, str(solvers[0]))):
+        rnd.reveal(solvers[0], 3, ETH // 5)  # no bid there: its bidder is nobody
     with brownie.reverts(typed_error("JobMarketNotBidder", 1, 0, str(solvers[1]))):
         rnd.reveal(solvers[1], 0, ETH // 5)
     with brownie.reverts(typed_error("JobMarketCommitmentMismatch", 1, str(solvers[0]))):
@@ -141,8 +142,35 @@ def test_three_bidders_lowest_wins_and_is_paid_second_price(rnd, market, staking
     assert market.state(1) == TRAINING and market.job(1)["winner"] == solvers[1]
     assert market.credits(submitter) == MAX - 3 * ETH // 10
     assert staking.lockedStake(solvers[1]) == ETH
-    for loser in (solvers[0], solvers[2]):  # released without any action of theirs
+    for loser in (solvers[0], solvers[2]):  # settlement touches no bid: each stays locked until released
+        assert staking.lockedStake(loser) == ETH
+    for i, loser in ((0, solvers[0]), (2, solvers[2])):  # anyone releases; only the bidder gets its stake back
+        tx = market.releaseBid(1, i, {"from": solvers[3]})
+        assert tx.events["BidReleased"]["unlocked"] == ETH and tx.events["BidReleased"]["penalty"] == 0
         assert staking.lockedStake(loser) == 0 and staking.freeStake(loser) == 2 * ETH
+    assert staking.freeStake(solvers[3]) == 0 and staking.credits(solvers[3]) == 0
+
+
+def test_release_bid_once_never_the_winner_and_only_after_settlement(rnd, market, staking, solvers):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5, 0)
+    rnd.bid(solvers[1], ETH // 4, 1)
+    rnd.to_reveal()
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, REVEALING)):
+        market.releaseBid(1, 1, {"from": solvers[1]})
+    rnd.reveal(solvers[0], 0, ETH // 5, 0)
+    rnd.reveal(solvers[1], 1, ETH // 4, 1)
+    rnd.to_settlement()
+    tx = market.releaseBid(1, 1, {"from": solvers[1]})  # settles on the way
+    assert "AuctionSettled" in tx.events and market.state(1) == TRAINING
+    with brownie.reverts(typed_error("JobMarketBidAlreadyReleased", 1, 1)):
+        market.releaseBid(1, 1, {"from": solvers[1]})
+    with brownie.reverts(typed_error("JobMarketWinningBid", 1, 0)):
+        market.releaseBid(1, 0, {"from": solvers[0]})
+    with brownie.reverts(typed_error("JobMarketNoBid", 1, 2)):
+        market.releaseBid(1, 2, {"from": solvers[0]})
+    assert staking.lockedStake(solvers[0]) == ETH and staking.lockedStake(solvers[1]) == 0
+    assert market.bid(1, 1)["released"] and not market.bid(1, 0)["released"]
 
 
 def test_single_bidder_is_paid_its_own_price(rnd):
@@ -162,12 +190,15 @@ def test_tie_goes_to_the_earlier_commit(rnd, market, solvers):
     assert tx.events["AuctionSettled"]["winner"] == solvers[0] and tx.events["AuctionSettled"]["price"] == ETH // 5
 
 
-def test_bid_above_max_or_zero_is_void_and_released_without_penalty(rnd, market, staking, solvers):
+def test_bid_above_max_or_zero_is_void_and_pays_the_penalty_on_release(rnd, market, staking, solvers, submitter):
     tx = rnd.auction([MAX + 1, 0, 2 * ETH // 5])
     assert tx.events["AuctionSettled"]["winner"] == solvers[2]
     assert tx.events["AuctionSettled"]["price"] == 2 * ETH // 5  # the void bids set no second price
+    rnd.release_all()
+    penalty = ETH * REVEAL_PENALTY_BPS // 10_000
     for s in solvers[:2]:
-        assert staking.freeStake(s) == 2 * ETH and staking.lockedStake(s) == 0
+        assert staking.freeStake(s) == 2 * ETH - penalty and staking.lockedStake(s) == 0
+    assert staking.credits(submitter) == 2 * (penalty * SLASH_REWARD_BPS // 10_000)
 
 
 def test_unrevealed_bid_loses_the_penalty(rnd, market, staking, solvers, submitter):
@@ -177,9 +208,11 @@ def test_unrevealed_bid_loses_the_penalty(rnd, market, staking, solvers, submitt
     rnd.to_reveal()
     rnd.reveal(solvers[0], 0, ETH // 5, 0)
     rnd.to_settlement()
-    tx = market.settleAuction(1, {"from": submitter})
+    market.settleAuction(1, {"from": submitter})
+    assert staking.lockedStake(solvers[1]) == ETH
+    tx = market.releaseBid(1, 1, {"from": submitter})
     penalty = ETH // 10
-    assert tx.events["BidPenalized"]["penalty"] == penalty
+    assert tx.events["BidReleased"]["penalty"] == penalty and tx.events["BidReleased"]["unlocked"] == ETH - penalty
     assert staking.freeStake(solvers[1]) == 2 * ETH - penalty and staking.lockedStake(solvers[1]) == 0
     assert staking.credits(submitter) == penalty * SLASH_REWARD_BPS // 10_000
     assert staking.totalBurned() == penalty - penalty * SLASH_REWARD_BPS // 10_000
@@ -191,6 +224,21 @@ def test_no_valid_bid_refunds_the_whole_escrow(rnd, market, submitter):
     tx = market.settleAuction(1, {"from": submitter})
     assert tx.events["AuctionSettled"]["winner"] == "0x" + "00" * 20
     assert market.state(1) == REFUNDED and market.credits(submitter) == MAX
+
+
+def test_refunded_job_releases_every_bid(rnd, market, staking, solvers, submitter):
+    rnd.post()
+    rnd.bid(solvers[0], 0, 0)  # void
+    rnd.bid(solvers[1], ETH // 5, 1)  # never revealed
+    rnd.to_reveal()
+    rnd.reveal(solvers[0], 0, 0, 0)
+    rnd.to_settlement()
+    market.settleAuction(1, {"from": submitter})
+    assert market.state(1) == REFUNDED
+    penalty = ETH * REVEAL_PENALTY_BPS // 10_000
+    for i in (0, 1):
+        market.releaseBid(1, i, {"from": submitter})
+        assert staking.freeStake(solvers[i]) == 2 * ETH - penalty and staking.lockedStake(solvers[i]) == 0
 
 
 def test_settle_before_reveal_deadline_or_twice_reverts(rnd, market, solvers):
@@ -339,9 +387,86 @@ def test_only_dispute_game_opens_and_resolves(rnd, market, solvers):
         market.resolveDispute(1, True, solvers[0], {"from": solvers[0]})
 
 
-def test_dispute_game_set_once_by_owner(market, accounts):
+def test_dispute_game_set_once_by_the_deployer_only(JobMarket, market, staking, one_step, accounts):
     with brownie.reverts(typed_error("JobMarketDisputeGameAlreadySet", str(accounts[9]))):
         market.setDisputeGame(accounts[5], {"from": accounts[0]})
+    fresh = JobMarket.deploy(staking, one_step, 1000, 5000, {"from": accounts[0]})
+    with brownie.reverts(typed_error("JobMarketNotDeployer", str(accounts[5]))):
+        fresh.setDisputeGame(accounts[5], {"from": accounts[5]})
+    assert "owner" not in dir(fresh) and "transferOwnership" not in dir(fresh)
+
+
+def test_open_dispute_any_number_of_times_while_the_window_is_open(rnd, market, game, solvers):
+    rnd.auction([ETH // 5])
+    market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
+    for n in range(1, 21):  # no cap on games: more than the old 16
+        assert market.openDispute(1, {"from": game}).events["DisputeOpened"]["openDisputes"] == n
+    assert market.job(1)["openDisputes"] == 20 and market.state(1) == DISPUTED
+
+
+def test_open_dispute_refused_after_the_training_deadline_without_result(rnd, market, game, solvers):
+    rnd.auction([ETH // 5])
+    market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
+    deadline = market.job(1)["trainDeadline"]
+    rnd.sleep_until(deadline - 5)
+    market.openDispute(1, {"from": game})  # still inside the window
+    rnd.sleep_until(deadline + 1)
+    with brownie.reverts(typed_error("JobMarketDisputesClosed", 1, deadline)):
+        market.openDispute(1, {"from": game})
+
+
+def test_open_dispute_refused_after_the_challenge_period(rnd, market, game, solvers):
+    rnd.auction([ETH // 5])
+    rnd.train(solvers[0])
+    closes = market.job(1)["resultAt"] + 600 - 1
+    rnd.sleep_until(closes - 5)
+    market.openDispute(1, {"from": game})  # inside the window; it stays open
+    rnd.sleep_until(closes + 1)
+    with brownie.reverts(typed_error("JobMarketDisputesClosed", 1, closes)):
+        market.openDispute(1, {"from": game})
+    market.resolveDispute(1, False, solvers[3], {"from": game})
+    with brownie.reverts(typed_error("JobMarketInvalidState", 1, FINALIZABLE)):
+        market.openDispute(1, {"from": game})
+
+
+def test_timeout_training_with_open_disputes_pays_the_submitter(rnd, market, staking, game, solvers, submitter):
+    rnd.auction([ETH // 5])
+    market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
+    market.openDispute(1, {"from": game})
+    market.openDispute(1, {"from": game})
+    rnd.sleep_until(market.job(1)["trainDeadline"] + 1)
+    assert market.state(1) == DISPUTED
+    market.timeoutTraining(1, {"from": solvers[3]})
+    assert market.state(1) == SLASHED and market.credits(submitter) == MAX
+    assert staking.credits(submitter) == ETH * SLASH_REWARD_BPS // 10_000 and staking.credits(solvers[3]) == 0
+    # the games still close, and pay nothing more
+    assert market.resolveDispute(1, True, solvers[3], {"from": game}).return_value == 0
+    assert staking.credits(solvers[3]) == 0 and market.job(1)["openDisputes"] == 1
+
+
+def test_resolve_dispute_after_a_slash_by_timeout_leaves_the_job(rnd, market, staking, game, solvers, submitter):
+    rnd.auction([ETH // 5])
+    market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
+    market.openDispute(1, {"from": game})
+    rnd.sleep_until(market.job(1)["trainDeadline"] + 1)
+    market.timeoutTraining(1, {"from": submitter})
+    before = (market.credits(submitter), staking.credits(submitter), staking.totalBurned())
+    tx = market.resolveDispute(1, True, solvers[3], {"from": game})
+    assert tx.return_value == 0 and market.state(1) == SLASHED
+    assert (market.credits(submitter), staking.credits(submitter), staking.totalBurned()) == before
+    assert staking.credits(solvers[3]) == 0
+
+
+def test_trace_root_at_keeps_every_old_root(rnd, market, solvers):
+    rnd.auction([ETH // 5])
+    leaves, roots = [], []
+    for w in range(4):
+        market.commitTrace(1, bytes([w + 1]) * 32, INTERIOR, f"c{w}", {"from": solvers[0]})
+        leaves.append(trace_leaf(w, bytes([w + 1]) * 32, f"c{w}", INTERIOR))
+        roots.append("0x" + merkle.root(leaves).hex())
+    assert [market.traceRootAt(1, n) for n in range(1, 5)] == roots
+    assert market.traceRootAt(1, 0) == market.traceRootAt(1, 5) == "0x" + "00" * 32
+    assert len(set(roots)) == 4
 
 
 def test_open_dispute_needs_a_committed_trace(rnd, market, game, solvers):
@@ -394,3 +519,53 @@ def test_solver_losing_dispute_is_slashed_and_submitter_refunded(rnd, market, st
     assert staking.credits(solvers[3]) == ETH * SLASH_REWARD_BPS // 10_000
     market.resolveDispute(1, True, solvers[2], {"from": game})  # the job was already slashed: nothing twice
     assert staking.credits(solvers[2]) == 0 and market.credits(submitter) == MAX
+
+
+# -- limits of disputability at postJob ------------------------------------------------------------------------
+def test_post_job_stores_the_hash_of_the_core(rnd, market):
+    tx = rnd.post()
+    assert tx.events["JobPosted"]["specHash"] == "0x" + SPEC_HASH.hex() == market.job(1)["specHash"]
+
+
+def test_post_job_refuses_a_17_layer_model(market, submitter):
+    """Attack (4): a model too deep for OneStep was accepted, so its honest solver could never reveal an op."""
+    deep = core_with(layers=[8] * 18)  # 18 widths: 17 layers
+    with brownie.reverts(typed_error("OneStepUnsupported", "layers", 18, 17)):
+        market.postJob(deep, "x", PARAMS, {"from": submitter, "value": MAX})
+    assert market.jobCount() == 0 and balance(market) == 0
+
+
+def _python_accepts(core) -> bool:
+    from trainyard.errors import SpecError
+    from trainyard.spec import check_disputable
+
+    layers, batch, interval = core[9], core[4], core[5]
+    try:
+        check_disputable(tuple(layers), batch, interval)
+    except SpecError:
+        return False
+    return True
+
+
+def _chain_accepts(one_step, core) -> bool:
+    try:
+        one_step.checkLimits(core)
+    except brownie.exceptions.VirtualMachineError as exc:
+        assert exc.revert_msg.startswith("OneStepUnsupported")
+        return False
+    return True
+
+
+@pytest.mark.parametrize("core,inside", [
+    (core_with(layers=[8] * 17), True), (core_with(layers=[8] * 18), False),  # 16 layers / 17
+    (core_with(layers=[64, 8, 3]), True), (core_with(layers=[65, 8, 3]), False),  # input width
+    (core_with(layers=[8, 64, 3]), True), (core_with(layers=[8, 65, 3]), False),  # hidden width
+    (core_with(layers=[8, 8, 64]), True), (core_with(layers=[8, 8, 65]), False),  # classes
+    (core_with(batch_size=32), True), (core_with(batch_size=33), False),
+    (core_with(checkpoint_interval=2), True), (core_with(checkpoint_interval=1), False),
+])
+def test_spec_validator_and_one_step_agree_on_every_limit(one_step, core, inside):
+    """The submitter's validator (trainyard/spec.py) and OneStep.checkLimits (which postJob calls) draw every
+    line at the same number: just inside each limit both accept, just outside both refuse."""
+    assert _chain_accepts(one_step, core) is inside
+    assert _python_accepts(core) is inside

@@ -10,8 +10,8 @@ from trainyard.solver.logic import (
     Deposit,
     Finalize,
     Inspect,
+    ReleaseBid,
     RevealBid,
-    Settle,
     SolverPolicy,
     SolverView,
     SubmitResult,
@@ -62,8 +62,9 @@ def test_no_bid_above_max_price_or_without_free_stake_or_on_own_job():
     assert next_actions(view(job(submitter=ME), inspected={1: None}), POLICY) == []
 
 
-def test_no_bid_when_bid_cap_reached_or_deadline_passed():
-    assert next_actions(view(job(bid_count=16), inspected={1: None}), POLICY) == []
+def test_bids_however_many_bids_are_in_but_not_after_the_deadline():
+    # no cap on bids: a job jammed with others' bids is still bid on
+    assert next_actions(view(job(bid_count=500), inspected={1: None}), POLICY) == [CommitBid(1, ETH // 5)]
     assert next_actions(view(job(), inspected={1: None}, now=1000), POLICY) == []
 
 
@@ -84,10 +85,40 @@ def test_bid_whose_commit_was_never_mined_is_not_revealed():
     assert next_actions(view(job(JobState.REVEALING), bids={1: bid}), POLICY) == []
 
 
-def test_loser_settles_after_reveal_deadline():
-    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
+def test_loser_releases_its_bid_after_reveal_deadline_which_settles_on_the_way():
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=2, revealed=True)
     j = job(JobState.AWAITING_SETTLEMENT, leader=OTHER)
-    assert next_actions(view(j, bids={1: bid}), POLICY) == [Settle(1)]
+    assert next_actions(view(j, bids={1: bid}), POLICY) == [ReleaseBid(1, 2)]
+
+
+def test_loser_releases_its_bid_once_in_every_settled_state():
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=2, revealed=True)
+    for state in (JobState.TRAINING, JobState.CHALLENGE, JobState.DISPUTED, JobState.FINALIZABLE,
+                  JobState.FINALIZED, JobState.SLASHED):
+        assert next_actions(view(job(state, winner=OTHER), bids={1: bid}), POLICY) == [ReleaseBid(1, 2)]
+        assert next_actions(view(job(state, winner=OTHER), bids={1: replace(bid, released=True)}), POLICY) == []
+
+
+def test_every_bid_of_a_refunded_job_is_released():
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
+    assert next_actions(view(job(JobState.REFUNDED), bids={1: bid}), POLICY) == [ReleaseBid(1, 0)]
+
+
+def test_an_unrevealed_bid_is_released_too_after_the_reveal_period():
+    # a solver that missed its reveal (it was down) still takes back its stake less the penalty
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=1, revealed=False)
+    assert next_actions(view(job(JobState.AWAITING_SETTLEMENT, leader=OTHER), bids={1: bid}), POLICY) == [ReleaseBid(1, 1)]
+    assert next_actions(view(job(JobState.TRAINING, winner=OTHER), bids={1: bid}), POLICY) == [ReleaseBid(1, 1)]
+
+
+def test_the_winners_bid_and_an_unmined_bid_are_never_released():
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
+    assert ReleaseBid(1, 0) not in next_actions(view(job(JobState.TRAINING, winner=ME), bids={1: bid}), POLICY)
+    assert next_actions(view(job(JobState.FINALIZED, winner=ME), bids={1: bid}), POLICY) == []
+    unmined = BidRecord(1, ETH // 5, b"s" * 32)
+    assert next_actions(view(job(JobState.TRAINING, winner=OTHER), bids={1: unmined}), POLICY) == []
+    for state in (JobState.BIDDING, JobState.REVEALING, JobState.CANCELLED):
+        assert not any(isinstance(a, ReleaseBid) for a in next_actions(view(job(state), bids={1: bid}), POLICY))
 
 
 def test_leader_trains_first_window_which_settles_on_the_way():
@@ -104,8 +135,8 @@ def test_winner_trains_next_window_then_submits():
     assert next_actions(view(j, bids={1: bid}), POLICY) == [SubmitResult(1)]
 
 
-def test_loser_does_nothing_while_another_trains():
-    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True)
+def test_loser_does_nothing_while_another_trains_once_released():
+    bid = BidRecord(1, ETH // 5, b"s" * 32, index=0, revealed=True, released=True)
     assert next_actions(view(job(JobState.TRAINING, winner=OTHER), bids={1: bid}), POLICY) == []
 
 

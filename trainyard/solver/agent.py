@@ -106,8 +106,10 @@ class SolverAgent:
 
     def snapshot(self) -> logic.SolverView:
         jobs = []
+        bids = self.memory.bids()
         for job_id in range(1, self.market.job_count() + 1):
-            if job_id in self._over:
+            mine = bids.get(job_id)
+            if job_id in self._over and (mine is None or mine.released or mine.index < 0):
                 continue
             view = self.market.job(job_id)
             if view.state.is_over:
@@ -202,8 +204,11 @@ class SolverAgent:
                 m.reveal_bid(job_id, index, price, salt)
                 self.memory.mark_revealed(job_id)
                 log.info("%s: revealed its price of %g ETH on job %d", self.name, price / 10**18, job_id)
-            case logic.Settle(job_id):
-                m.settle(job_id)
+            case logic.ReleaseBid(job_id, index):
+                if not bool(m.bid(job_id, index)["released"]):  # anyone may release it: someone may have already
+                    got = m.release_bid(job_id, index)
+                    log.info("%s: released its bid on job %d: %g ETH of stake back", self.name, job_id, got / 10**18)
+                self.memory.mark_released(job_id)
             case logic.TrainWindow(job_id, window):
                 self._train_window(jobs[job_id], window)
             case logic.SubmitResult(job_id):

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from trainyard.jobs import JobState, JobView
 
-MAX_BIDS = 16
+# states in which a job's auction is settled (or settles on the way), so a bid that did not win can be released
+_RELEASABLE = frozenset({JobState.AWAITING_SETTLEMENT, JobState.TRAINING, JobState.CHALLENGE, JobState.DISPUTED,
+                         JobState.FINALIZABLE, JobState.FINALIZED, JobState.REFUNDED, JobState.SLASHED})
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class BidRecord:
     salt: bytes
     index: int = -1  # the bid's index on chain; -1 until the commit is mined
     revealed: bool = False
+    released: bool = False  # its stake came back (releaseBid) after the auction was settled
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,11 @@ class RevealBid:
 
 
 @dataclass(frozen=True)
-class Settle:
+class ReleaseBid:
+    """Take back the stake of one's own bid that did not win (settling the auction on the way if nobody has)."""
+
     job_id: int
+    index: int
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,21 @@ class Claim:
     pass
 
 
-Action = Deposit | Inspect | CommitBid | RevealBid | Settle | TrainWindow | SubmitResult | Finalize | Claim
+Action = Deposit | Inspect | CommitBid | RevealBid | ReleaseBid | TrainWindow | SubmitResult | Finalize | Claim
 
 
 def _same(a: str, b: str) -> bool:
     return a.lower() == b.lower()
+
+
+def releasable(job: JobView, bid: BidRecord | None, me: str) -> bool:
+    """Whether ``bid`` is one's own mined, unreleased bid on a job whose auction it did not win: once the reveal
+    period is over, any bid but the leader's (the winner's once settled) gets its stake back by ``releaseBid``."""
+    if bid is None or bid.index < 0 or bid.released or job.state not in _RELEASABLE:
+        return False
+    if job.state is JobState.AWAITING_SETTLEMENT:
+        return not (bid.revealed and _same(job.leader, me))
+    return not _same(job.winner, me)
 
 
 def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
@@ -114,7 +130,7 @@ def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
         bid = view.bids.get(job.job_id)
         mine = _same(job.winner, view.me)
         if job.state is JobState.BIDDING and bid is None:
-            if _same(job.submitter, view.me) or job.bid_count >= MAX_BIDS or view.now >= job.bid_deadline:
+            if _same(job.submitter, view.me) or view.now >= job.bid_deadline:
                 continue
             if job.job_id not in view.inspected:
                 actions.append(Inspect(job.job_id))
@@ -123,13 +139,14 @@ def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
                 free -= job.stake_per_bid
         elif job.state is JobState.REVEALING and bid is not None and not bid.revealed and bid.index >= 0:
             actions.append(RevealBid(job.job_id, bid.index, bid.price, bid.salt))
+        elif releasable(job, bid, view.me):
+            # a bid that did not win: its stake comes back only by releaseBid (which settles on the way), less the
+            # reveal penalty if it was never revealed
+            assert bid is not None
+            actions.append(ReleaseBid(job.job_id, bid.index))
         elif job.state is JobState.AWAITING_SETTLEMENT and bid is not None and bid.revealed:
-            # the leader's first trace commit settles the auction on the way (no separate transaction);
-            # any other bidder settles so that its stake is released
-            if _same(job.leader, view.me):
-                actions.append(TrainWindow(job.job_id, 0))
-            else:
-                actions.append(Settle(job.job_id))
+            # the leader's first trace commit settles the auction on the way (no separate transaction)
+            actions.append(TrainWindow(job.job_id, 0))
         elif mine and (job.state is JobState.TRAINING or (job.state is JobState.DISPUTED and job.result_at == 0)):
             # a dispute opened during training does not stop it: the market takes commits until the result
             if job.leaf_count < job.num_windows:

@@ -11,6 +11,7 @@ from trainyard.solver.logic import BidRecord
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bids (job_id INTEGER PRIMARY KEY, price TEXT NOT NULL, salt BLOB NOT NULL,
                                  idx INTEGER NOT NULL DEFAULT -1, revealed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS released (job_id INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS inspected (job_id INTEGER PRIMARY KEY, reason TEXT);
 CREATE TABLE IF NOT EXISTS checkpoints (job_id INTEGER NOT NULL, window INTEGER NOT NULL, step INTEGER NOT NULL,
                                         state_root BLOB NOT NULL, cid TEXT NOT NULL, PRIMARY KEY (job_id, window));
@@ -43,9 +44,15 @@ class SolverMemory:
     def mark_revealed(self, job_id: int) -> None:
         self.db.execute("UPDATE bids SET revealed = 1 WHERE job_id = ?", (job_id,))
 
+    def mark_released(self, job_id: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO released (job_id) VALUES (?)", (job_id,))
+
     def bids(self) -> dict[int, BidRecord]:
-        rows = self.db.execute("SELECT job_id, price, salt, idx, revealed FROM bids").fetchall()
-        return {r[0]: BidRecord(r[0], int(r[1]), bytes(r[2]), r[3], bool(r[4])) for r in rows}
+        rows = self.db.execute(
+            "SELECT b.job_id, b.price, b.salt, b.idx, b.revealed, r.job_id IS NOT NULL FROM bids b "
+            "LEFT JOIN released r ON r.job_id = b.job_id"
+        ).fetchall()
+        return {r[0]: BidRecord(r[0], int(r[1]), bytes(r[2]), r[3], bool(r[4]), bool(r[5])) for r in rows}
 
     # inspections -------------------------------------------------------------------------------------------
     def record_inspection(self, job_id: int, reason: str | None) -> None:
