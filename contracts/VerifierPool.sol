@@ -115,6 +115,8 @@ contract VerifierPool is IVerifierPool {
         uint256 n = _members.length;
         if (n == 0) revert PoolNoVerifier(jobId);
         bytes32 fallbackSeed = keccak256(abi.encode(blockhash(block.number - 1), block.prevrandao, jobId));
+        // candidates are the entries that exist now (all of them below 2^32 entries, the first 2^32 beyond)
+        if (n > type(uint32).max) n = type(uint32).max;
         (a.requestBlock, a.members, a.fallbackSeed) = (uint40(block.number + 1), uint32(n), fallbackSeed);
         emit DrawRequested(jobId, block.number + 1, n, fallbackSeed);
     }
