@@ -17,6 +17,7 @@ from trainyard.spec_core import SpecCore
 CHALLENGE, DISPUTED, FINALIZED, SLASHED = 5, 6, 8, 11
 FEE = ETH // 100
 SAMPLE_BPS = 2500
+ZERO = "0x" + "00" * 20
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +238,18 @@ def test_no_member_no_request_and_never_the_solver(pool, rnd, market, staking, s
     assert tx.events["DrawMissed"]["tries"] == 32 and tx.events["DrawMissed"]["seed"] == pool.assignment(1)["seed"]
     a = pool.assignment(1)
     assert a["verifier"] == "0x" + "00" * 20 and a["locked"] == 0 and a["tries"] == 32
+    chain.mine(300)  # the randomness block's hash is now out of reach: the seed the first draw read stays
+    assert pool.draw(1, {"from": submitter}).events["DrawMissed"]["seed"] == a["seed"] != a["fallbackSeed"]
+
+
+def test_an_agent_requests_once_draws_when_the_block_is_mined_and_backs_off_after_misses():
+    a = twin.Assignment(ZERO, FEE, ZERO, 0, 0, 3, 0, False, False, b"\x01" * 32, b"\x00" * 32)
+    assert twin.draw_action(a, 100) == "request"
+    a = twin.Assignment(ZERO, FEE, ZERO, 0, 101, 3, 0, False, False, b"\x01" * 32, b"\x00" * 32)
+    assert twin.draw_action(a, 101) is None and twin.draw_action(a, 102) == "draw"
+    assert twin.draw_action(a, 101 + 257) == "draw"  # past 256 blocks it draws with the fallback: never re-requests
+    missed = twin.Assignment(ZERO, FEE, ZERO, 0, 101, 3, 32, False, False, b"\x01" * 32, b"\x02" * 32)
+    assert twin.draw_action(missed, 133) is None and twin.draw_action(missed, 134) == "draw"
 
 
 def test_samples_are_strictly_inside_their_window_and_match_the_python_twin(pool, rnd, market, submitter, solvers,
