@@ -46,7 +46,8 @@ def market(JobMarket, staking, accounts):
 
 @pytest.fixture(scope="module")
 def pool(VerifierPool, DisputeGame, OneStep, market, staking, accounts):
-    record = DisputeGame.deploy(market, OneStep.deploy({"from": accounts[0]}), ETH // 10, 3600, 5000, {"from": accounts[0]})
+    one_step = OneStep.deploy({"from": accounts[0]})
+    record = DisputeGame.deploy(market, one_step, ETH // 10, 3600, 5000, {"from": accounts[0]})
     p = VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, 2500, {"from": accounts[0]})
     staking.setAuthorized(p, True, {"from": accounts[0]})  # main's Staking; a one-shot wiring would replace it
     return p
@@ -93,7 +94,8 @@ def test_a_sock_front_running_the_submitters_funding_fails_and_the_submitter_fun
 
 
 # -- membership ---------------------------------------------------------------------------------------------------
-def test_a_hundred_socks_do_not_stop_an_honest_verifier_from_joining_or_being_drawn(pool, staking, rnd, chain, accounts):
+def test_a_hundred_socks_do_not_stop_an_honest_verifier_from_joining_or_being_drawn(pool, staking, rnd, chain,
+                                                                                   accounts):
     solver, honest = accounts[2], accounts[7]
     army = socks(accounts, 100, funds=ETH + ETH // 10)
     for s in army:
@@ -253,7 +255,9 @@ def _proven(arena, job):
 
 def _settle_and_check(arena, job, verifier, cut: bool):
     burned_before = _burned(arena)
+    credits_before = {r: arena.market(r).stake_info().credits for r in sc.ROLES}
     PoolClient(arena.chains["submitter"]).settle(job)
+    assert {r: arena.market(r).stake_info().credits for r in sc.ROLES} == credits_before  # the cut credits nobody
     info = arena.market("challenger3").stake_info()
     stake = verifier.stake()
     a = verifier.assignment(job)

@@ -1,6 +1,7 @@
 """VerifierPool: joining and leaving, funding, the draw from a later block's hash and the stake it locks, approvals
 and the points they open, settlement, and every revert path. (Attacks on the pool, with sock accounts and real
-games, are in tests/adversarial/test_attacks_pool.py; full rounds with agents in tests/adversarial/test_strategies.py.)"""
+games, are in tests/adversarial/test_attacks_pool.py; full rounds with agents in
+tests/adversarial/test_strategies.py.)"""
 
 import brownie
 import pytest
@@ -23,7 +24,8 @@ ZERO = "0x" + "00" * 20
 @pytest.fixture(scope="module")
 def record(DisputeGame, OneStep, market, accounts):
     # a dispute game that never ran: provenWrong is false for every job (the market's game here is accounts[9])
-    return DisputeGame.deploy(market, OneStep.deploy({"from": accounts[0]}), ETH // 10, 3600, 5000, {"from": accounts[0]})
+    one_step = OneStep.deploy({"from": accounts[0]})
+    return DisputeGame.deploy(market, one_step, ETH // 10, 3600, 5000, {"from": accounts[0]})
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +156,8 @@ def _drawn(pool, rnd, market, submitter, solvers, chain):
 def _openings(pool, digests=DIGESTS):
     trace = [TraceLeaf(ROOTS[w], "c", commit.interior_root(DIGESTS[w])) for w in range(4)]
     ws, js = pool.samples(2, 4, 4)
-    return [(*open_leaf(trace, w), digests[w][j], merkle.proof(commit.interior_leaves(digests[w]), j)) for w, j in zip(ws, js)]
+    return [(*open_leaf(trace, w), digests[w][j], merkle.proof(commit.interior_leaves(digests[w]), j))
+            for w, j in zip(ws, js)]
 
 
 def test_approval_of_a_finalized_job_earns_the_fee_and_frees_the_stake(pool, rnd, market, staking, submitter, solvers,
