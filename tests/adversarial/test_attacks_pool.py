@@ -215,10 +215,11 @@ def nudge(name: str, pos: int = 1, by: int = 9000):
     return fn
 
 
-def _approved_job(arena):
-    """An honest solver's job, funded by its submitter, drawn to the only member (challenger3), who re-executes the
-    sampled windows and approves. Returns (core, job, sampled windows, pool client of the verifier)."""
-    honest = ExactOracle(CFG, DATA)
+def _approved_job(arena, solver: ExactOracle | None = None):
+    """A job whose solver commits the trace of ``solver`` (default: honest), funded by its submitter, drawn to the only
+    member (challenger3), who approves with the digests of that trace: re-executed when it is honest, handed over by
+    the solver when it is not (collusion). Returns (core, job, sampled windows, pool client of the verifier)."""
+    honest = solver or ExactOracle(CFG, DATA)
     core = sc.core_of(CFG, DATA)
     job = sc.award(arena, core, WINDOWS)
     sc.commit_trace(arena, job, honest, WINDOWS)
@@ -315,4 +316,23 @@ def test_a_proof_loss_in_an_opened_window_burns_the_approvers_stake_and_pays_nob
     assert solver_share == sc.Terms().stake * Economics().slash_reward_bps // 10_000  # from the solver's stake only
     _settle_and_check(arena, job, verifier, cut=True)
     assert arena.market("challenger2").stake_info().credits - sock_staking_credit == solver_share  # nothing more
+    assert not PoolClient(arena.chains["challenger3"]).registered()
+
+
+def test_a_colluding_approver_is_burned_when_a_whistleblower_proves_an_opened_window_wrong(devnet, tmp_path):
+    """The rule's purpose: the solver's digests let a verifier approve without re-executing; an honest challenger's
+    proof in a window that approval opened burns its stake, and the challenger is paid from the solver's stake only."""
+    arena = sc.arena(devnet.url, tmp_path)
+    tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
+    cheat = ExactOracle(CFG, DATA, tampers)  # wrong in every window, so whichever the draw samples
+    core, job, opened, verifier = _approved_job(arena, cheat)
+    w = min(opened)
+    before = arena.market("challenger").stake_info().credits
+    gid = arena.client("challenger").challenge(job, core, w)
+    agreed_start = ExactOracle(CFG, DATA, tampers[:w])  # from the solver's checkpoint of window w - 1
+    end = play([(arena.client("solver"), "solver", cheat), (arena.client("challenger"), "challenger", agreed_start)],
+               gid, core)
+    assert end.phase is Phase.CHALLENGER_WON and _proven(arena, job) == (True, w)
+    _settle_and_check(arena, job, verifier, cut=True)
+    assert arena.market("challenger").stake_info().credits - before == sc.Terms().stake // 2  # the solver's, no more
     assert not PoolClient(arena.chains["challenger3"]).registered()
