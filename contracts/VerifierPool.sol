@@ -5,34 +5,34 @@ import {IVerifierPool} from "./interfaces/IVerifierPool.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 import {IOneStep} from "./interfaces/IOneStep.sol";
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
-
-/// @notice What the pool reads from the dispute game.
-interface ISlashRecord {
-    /// @notice Who was rewarded when a job's solver lost a dispute (zero if it never did).
-    /// @param jobId The job.
-    /// @return The rewarded challenger.
-    function slashedBy(uint256 jobId) external view returns (address);
-}
 
 /// @title VerifierPool
 /// @notice See {IVerifierPool}.
+/// @dev The draw's list is append-only: an entry never moves, so once a seed is known nobody can change which
+/// address a candidate index names by joining or leaving (swap-and-pop would let a sock's exit move another entry
+/// into the drawn slot). Leaving only deactivates the entry; re-joining reactivates the same entry.
 contract VerifierPool is IVerifierPool {
-    /// @notice Registered verifiers at most (bounds deregistration's search).
-    uint256 public constant MAX_VERIFIERS = 64;
     /// @notice Windows an approval opens at most (bounds its loop).
     uint256 public constant MAX_SAMPLES = 16;
+    /// @notice Candidates one `draw` call tries at most (bounds its loop; the next call goes on).
+    uint256 public constant MAX_DRAW_TRIES = 16;
+    /// @notice Blocks whose hash the EVM can read.
+    uint256 private constant HASH_WINDOW = 256;
     uint256 private constant BPS = 10_000;
 
     /// @notice The market whose jobs are verified.
     IJobMarket public immutable market;
     /// @notice Where verifier stake is locked and slashed (this pool must be authorised there).
     IStaking public immutable staking;
-    /// @notice The dispute game, which records who proved a job's solver wrong.
-    ISlashRecord public immutable game;
-    /// @notice Stake each verifier locks, and loses for approving a wrong result.
+    /// @notice The dispute game, which records whether a job's solver was proven wrong by the one-step proof.
+    IDisputeGame public immutable game;
+    /// @notice Stake locked from the drawn verifier for each assignment, and burned for approving a window proven
+    /// wrong.
     uint256 public immutable verifierStake;
-    /// @notice Share of a slashed verifier's stake credited to whoever proved the result wrong.
+    /// @notice Kept for the deployment's signature; the pool rewards nobody from a cut (a reward would pay a
+    /// solver's sock for a loss the solver chose).
     uint16 public immutable slashRewardBps;
     /// @notice Share of a job's windows an approval opens (at least one, at most MAX_SAMPLES).
     uint16 public immutable sampleBps;
@@ -42,18 +42,20 @@ contract VerifierPool is IVerifierPool {
     /// @notice Assignments a verifier has not settled yet.
     mapping(address verifier => uint256) public pending;
 
-    address[] private _verifiers;
-    mapping(address verifier => bool) private _registered;
+    address[] private _members;
+    mapping(address verifier => uint256) private _entry; // 1 + index in _members (0: never joined)
+    mapping(address verifier => bool) private _active;
     mapping(uint256 jobId => Assignment) private _assignments;
 
     constructor(
         IJobMarket market_,
         IStaking staking_,
-        ISlashRecord game_,
+        IDisputeGame game_,
         uint256 verifierStake_,
         uint16 slashRewardBps_,
         uint16 sampleBps_
     ) {
+        if (verifierStake_ == 0 || verifierStake_ > type(uint96).max) revert PoolBadStake(verifierStake_);
         market = market_;
         staking = staking_;
         game = game_;
@@ -62,96 +64,116 @@ contract VerifierPool is IVerifierPool {
         sampleBps = sampleBps_;
     }
 
+    // ------------------------------------------------------------------------------------------------ membership
+
     /// @inheritdoc IVerifierPool
     function register() external {
-        if (_registered[msg.sender]) revert PoolAlreadyRegistered(msg.sender);
-        if (_verifiers.length >= MAX_VERIFIERS) revert PoolFull(MAX_VERIFIERS);
-        _registered[msg.sender] = true;
-        _verifiers.push(msg.sender);
-        emit Registered(msg.sender, verifierStake);
-        staking.lock(msg.sender, verifierStake);
+        if (_active[msg.sender]) revert PoolAlreadyRegistered(msg.sender);
+        // a member must be able to back an assignment when it joins: each sock entry costs the attacker
+        // verifierStake held in that account (moving it to the next sock waits the unbonding delay)
+        uint256 free = staking.freeStake(msg.sender);
+        if (free < verifierStake) revert PoolInsufficientStake(msg.sender, free, verifierStake);
+        uint256 entry = _entry[msg.sender];
+        if (entry == 0) {
+            _members.push(msg.sender);
+            entry = _members.length;
+            _entry[msg.sender] = entry;
+        }
+        _active[msg.sender] = true;
+        emit Registered(msg.sender, entry - 1);
     }
 
     /// @inheritdoc IVerifierPool
     function deregister() external {
-        if (!_registered[msg.sender]) revert PoolNotRegistered(msg.sender);
-        if (pending[msg.sender] != 0) revert PoolHasAssignments(msg.sender, pending[msg.sender]);
-        _remove(msg.sender);
-        uint256 locked = staking.lockedStake(msg.sender);
-        staking.unlock(msg.sender, locked < verifierStake ? locked : verifierStake);
+        if (!_active[msg.sender]) revert PoolNotRegistered(msg.sender);
+        _active[msg.sender] = false;
+        emit Deregistered(msg.sender);
     }
 
-    /// @dev Take a verifier out of the draw (at most MAX_VERIFIERS entries to search).
-    function _remove(address v) private {
-        _registered[v] = false;
-        uint256 n = _verifiers.length;
-        for (uint256 i = 0; i < n; ++i) {
-            if (_verifiers[i] == v) {
-                _verifiers[i] = _verifiers[n - 1];
-                _verifiers.pop();
-                break;
-            }
-        }
-        emit Deregistered(v);
-    }
+    // ------------------------------------------------------------------------------------------------ funding, draw
 
     /// @inheritdoc IVerifierPool
     function fund(uint256 jobId) external payable {
+        if (msg.value == 0 || jobId == 0 || jobId > market.jobCount()) revert PoolBadFunding(jobId, msg.value);
+        address submitter = market.job(jobId).submitter;
+        if (msg.sender != submitter) revert PoolNotSubmitter(jobId, msg.sender, submitter);
         Assignment storage a = _assignments[jobId];
-        if (msg.value == 0 || msg.value > type(uint96).max || a.funder != address(0)) revert PoolBadFunding(jobId);
-        if (jobId == 0 || jobId > market.jobCount()) revert PoolBadFunding(jobId);
-        (a.funder, a.fee) = (msg.sender, uint96(msg.value));
-        emit Funded(jobId, msg.sender, msg.value);
+        if (a.settled) revert PoolSettled(jobId);
+        if (a.verifier != address(0)) revert PoolAlreadyDrawn(jobId, a.verifier);
+        uint256 fee = uint256(a.fee) + msg.value;
+        if (fee > type(uint96).max) revert PoolBadFunding(jobId, msg.value);
+        (a.funder, a.fee) = (msg.sender, uint96(fee));
+        emit Funded(jobId, msg.sender, msg.value, fee);
     }
 
     /// @inheritdoc IVerifierPool
     function requestDraw(uint256 jobId) external {
         Assignment storage a = _assignments[jobId];
-        if (a.funder == address(0)) revert PoolBadFunding(jobId);
-        if (a.verifier != address(0)) revert PoolAlreadyDrawn(jobId, a.verifier);
-        IJobMarket.JobState s = market.state(jobId);
-        if (s != IJobMarket.JobState.Challenge && s != IJobMarket.JobState.Disputed) revert PoolWrongState(jobId, uint8(s));
-        // a request whose block hash is out of reach (256 blocks) may be renewed
-        if (a.requestBlock != 0 && block.number <= uint256(a.requestBlock) + 256) {
-            revert PoolDrawNotReady(jobId, a.requestBlock);
-        }
-        a.requestBlock = uint40(block.number + 1);
-        emit DrawRequested(jobId, block.number + 1);
+        if (a.funder == address(0)) revert PoolNotFunded(jobId);
+        if (a.requestBlock != 0) revert PoolDrawRequested(jobId, a.requestBlock);
+        _checkOpen(jobId);
+        uint256 n = _members.length;
+        if (n == 0) revert PoolNoVerifier(jobId);
+        bytes32 fallbackSeed = keccak256(abi.encode(blockhash(block.number - 1), block.prevrandao, jobId));
+        // candidates are the entries that exist now (all of them below 2^32 entries, the first 2^32 beyond)
+        if (n > type(uint32).max) n = type(uint32).max;
+        (a.requestBlock, a.members, a.fallbackSeed) = (uint40(block.number + 1), uint32(n), fallbackSeed);
+        emit DrawRequested(jobId, block.number + 1, n, fallbackSeed);
     }
 
     /// @inheritdoc IVerifierPool
     function draw(uint256 jobId) external {
         Assignment storage a = _assignments[jobId];
         if (a.verifier != address(0)) revert PoolAlreadyDrawn(jobId, a.verifier);
-        bytes32 h = a.requestBlock == 0 ? bytes32(0) : blockhash(a.requestBlock);
-        if (h == bytes32(0)) revert PoolDrawNotReady(jobId, a.requestBlock);
+        if (a.requestBlock == 0 || block.number <= a.requestBlock) revert PoolDrawNotReady(jobId, a.requestBlock);
+        _checkOpen(jobId);
+        bytes32 seed = a.seed;
+        if (seed == bytes32(0)) {
+            // the requested block's hash while the EVM can read it, the value fixed at the request after: waiting
+            // 256 blocks gives no new roll, and the first draw to read the randomness fixes it for good
+            seed = block.number <= uint256(a.requestBlock) + HASH_WINDOW
+                ? keccak256(abi.encode(blockhash(a.requestBlock), jobId))
+                : a.fallbackSeed;
+            a.seed = seed;
+        }
         address solver = market.job(jobId).winner;
-        uint256 n = _verifiers.length;
-        bytes32 seed = keccak256(abi.encode(h, jobId));
-        uint256 start = uint256(seed) % (n == 0 ? 1 : n);
+        uint256 n = a.members;
+        uint256 from = a.tries;
         address chosen;
-        for (uint256 k = 0; k < n && k < 2; ++k) {
-            address v = _verifiers[(start + k) % n];
-            if (v != solver) {
+        for (uint256 k = from; k < from + MAX_DRAW_TRIES; ++k) {
+            address v = _members[uint256(keccak256(abi.encode(seed, k))) % n];
+            if (v != solver && _active[v] && staking.freeStake(v) >= verifierStake) {
                 chosen = v;
                 break;
             }
         }
-        if (chosen == address(0)) revert PoolNoVerifier(jobId);
-        (a.verifier, a.seed) = (chosen, seed);
+        if (chosen == address(0)) {
+            a.tries += uint32(MAX_DRAW_TRIES);
+            emit DrawMissed(jobId, seed, a.tries);
+            return;
+        }
+        (a.verifier, a.locked) = (chosen, uint96(verifierStake));
         pending[chosen] += 1;
-        emit Drawn(jobId, chosen, seed);
+        emit Drawn(jobId, chosen, seed, verifierStake);
+        staking.lock(chosen, verifierStake);
     }
+
+    /// @dev Draws and approvals happen while the result can still be disputed.
+    function _checkOpen(uint256 jobId) private view {
+        IJobMarket.JobState s = market.state(jobId);
+        if (s != IJobMarket.JobState.Challenge && s != IJobMarket.JobState.Disputed) revert PoolWrongState(jobId, uint8(s));
+    }
+
+    // ------------------------------------------------------------------------------------------------ approval
 
     /// @inheritdoc IVerifierPool
     function approve(uint256 jobId, IOneStep.SpecCore calldata core, Opening[] calldata openings) external {
         Assignment storage a = _assignments[jobId];
         if (a.verifier != msg.sender || a.approved) revert PoolNotDrawn(jobId, msg.sender);
-        IJobMarket.JobState s = market.state(jobId);
-        if (s != IJobMarket.JobState.Challenge && s != IJobMarket.JobState.Disputed) revert PoolWrongState(jobId, uint8(s));
+        _checkOpen(jobId);
         IJobMarket.JobInfo memory j = market.job(jobId);
         if (keccak256(abi.encode(core)) != j.specHash) revert PoolBadSpecCore(jobId);
-        (uint256[] memory ws, uint256[] memory js) = _samples(a.seed, j.numWindows, core.checkpointInterval);
+        (uint256[] memory ws, uint256[] memory js) = _samples(jobId, a.seed, j.numWindows, core.checkpointInterval);
         if (openings.length != ws.length) revert PoolBadOpening(jobId, openings.length);
         for (uint256 i = 0; i < ws.length; ++i) {
             if (!_opens(openings[i], ws[i], js[i], j, core.checkpointInterval)) revert PoolBadOpening(jobId, i);
@@ -166,25 +188,34 @@ contract VerifierPool is IVerifierPool {
         view
         returns (uint256[] memory w, uint256[] memory j)
     {
-        return _samples(_assignments[jobId].seed, windows, interval);
+        return _samples(jobId, _assignments[jobId].seed, windows, interval);
     }
 
-    /// @dev Sample i: window keccak(seed, i, 0) mod windows, interior point keccak(seed, i, 1) mod points, where a
-    /// window of `interval` steps has interval / max(1, interval / 16) interior points.
-    function _samples(bytes32 seed, uint256 windows, uint256 interval)
+    function _samples(uint256 jobId, bytes32 seed, uint256 windows, uint256 interval)
         private
         view
         returns (uint256[] memory w, uint256[] memory j)
     {
-        uint256 k = (windows * sampleBps + 9_999) / BPS;
-        if (k == 0) k = 1;
-        if (k > MAX_SAMPLES) k = MAX_SAMPLES;
+        uint256 inner = _inner(interval);
+        if (inner == 0) revert PoolUnsupportedInterval(jobId, interval);
+        uint256 k = _sampleCount(windows);
         w = new uint256[](k);
         j = new uint256[](k);
         for (uint256 i = 0; i < k; ++i) {
-            w[i] = uint256(keccak256(abi.encode(seed, i, 0))) % windows;
-            j[i] = uint256(keccak256(abi.encode(seed, i, 1))) % _points(interval);
+            w[i] = _sampledWindow(seed, i, windows);
+            j[i] = uint256(keccak256(abi.encode(seed, i, 1))) % inner;
         }
+    }
+
+    /// @dev Windows an approval opens: sampleBps of them, rounded up, in [1, MAX_SAMPLES].
+    function _sampleCount(uint256 windows) private view returns (uint256 k) {
+        k = (windows * sampleBps + BPS - 1) / BPS;
+        if (k == 0) k = 1;
+        if (k > MAX_SAMPLES) k = MAX_SAMPLES;
+    }
+
+    function _sampledWindow(bytes32 seed, uint256 i, uint256 windows) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, i, 0))) % windows;
     }
 
     function _opens(Opening calldata o, uint256 w, uint256 step, IJobMarket.JobInfo memory j, uint256 interval)
@@ -199,11 +230,25 @@ contract VerifierPool is IVerifierPool {
         );
     }
 
-    /// @dev Interior points of a window (trainyard.runtime.commit.interior_count).
-    function _points(uint256 interval) private pure returns (uint256) {
+    /// @dev Steps between interior points (trainyard.runtime.commit.interior_stride).
+    function _stride(uint256 interval) private pure returns (uint256) {
         uint256 stride = interval / 16;
-        return interval / (stride == 0 ? 1 : stride);
+        return stride == 0 ? 1 : stride;
     }
+
+    /// @dev Leaves of a window's interior tree (trainyard.runtime.commit.interior_count): point j is the state after
+    /// (j+1)·stride steps.
+    function _points(uint256 interval) private pure returns (uint256) {
+        return interval / _stride(interval);
+    }
+
+    /// @dev Interior points strictly inside the window, (j+1)·stride < interval: never the window's end state,
+    /// whose checkpoint is published (0 for a window of one step).
+    function _inner(uint256 interval) private pure returns (uint256) {
+        return interval == 0 ? 0 : (interval - 1) / _stride(interval);
+    }
+
+    // ------------------------------------------------------------------------------------------------ settlement
 
     /// @inheritdoc IVerifierPool
     function settle(uint256 jobId) external {
@@ -215,23 +260,34 @@ contract VerifierPool is IVerifierPool {
         if (!finalized && !slashed && s != IJobMarket.JobState.Cancelled && s != IJobMarket.JobState.Refunded) {
             revert PoolWrongState(jobId, uint8(s));
         }
+        bool cut = slashed && a.approved && _provenInOpenedWindow(jobId, a.seed);
         a.settled = true;
         address v = a.verifier;
-        if (v != address(0)) pending[v] -= 1;
+        uint256 locked = a.locked;
         uint256 paid = finalized && a.approved ? a.fee : 0;
         credits[paid != 0 ? v : a.funder] += a.fee;
-        uint256 cut = 0;
-        if (slashed && a.approved) {
-            uint256 locked = staking.lockedStake(v);
-            cut = locked < verifierStake ? locked : verifierStake;
+        if (v != address(0)) pending[v] -= 1;
+        emit Settled(jobId, v, paid, cut ? locked : 0);
+        if (cut && _active[v]) {
+            _active[v] = false; // a verifier that approved a window proven wrong leaves the draw
+            emit Deregistered(v);
         }
-        emit Settled(jobId, v, paid, cut);
-        if (cut != 0) {
-            if (_registered[v]) _remove(v); // a verifier that approved a wrong result leaves the pool
-            address winner = game.slashedBy(jobId);
-            uint256 reward = winner == address(0) ? 0 : (cut * slashRewardBps) / BPS;
-            staking.slash(v, cut, winner == address(0) ? a.funder : winner, reward);
+        if (locked == 0) return;
+        // exactly what this assignment locked: burned whole (reward 0, so no sock of the solver profits), or freed
+        if (cut) staking.slash(v, locked, address(0), 0);
+        else staking.unlock(v, locked);
+    }
+
+    /// @dev Whether the job's solver lost a game by the one-step proof in a window this approval opened.
+    function _provenInOpenedWindow(uint256 jobId, bytes32 seed) private view returns (bool) {
+        (bool proven, uint256 window) = game.provenWrong(jobId);
+        if (!proven) return false;
+        uint256 windows = market.job(jobId).numWindows;
+        uint256 k = _sampleCount(windows);
+        for (uint256 i = 0; i < k; ++i) {
+            if (_sampledWindow(seed, i, windows) == window) return true;
         }
+        return false;
     }
 
     /// @inheritdoc IVerifierPool
@@ -244,13 +300,26 @@ contract VerifierPool is IVerifierPool {
         if (!ok) revert PoolTransferFailed(msg.sender, amount);
     }
 
+    // ------------------------------------------------------------------------------------------------ views
+
     /// @inheritdoc IVerifierPool
     function assignment(uint256 jobId) external view returns (Assignment memory) {
         return _assignments[jobId];
     }
 
     /// @inheritdoc IVerifierPool
-    function verifiers() external view returns (address[] memory) {
-        return _verifiers;
+    function isMember(address verifier) external view returns (bool) {
+        return _active[verifier];
+    }
+
+    /// @inheritdoc IVerifierPool
+    function memberCount() external view returns (uint256) {
+        return _members.length;
+    }
+
+    /// @inheritdoc IVerifierPool
+    function memberAt(uint256 index) external view returns (address verifier, bool active) {
+        verifier = _members[index];
+        active = _active[verifier];
     }
 }

@@ -1,12 +1,42 @@
-"""Typed calls to VerifierPool over :class:`~trainyard.chain.Chain`."""
+"""Typed calls to VerifierPool over :class:`~trainyard.chain.Chain`, and the Python twin of its sampling (which
+(window, interior point) pairs an approval opens)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
 
 from trainyard.chain import Chain
+from trainyard.runtime.commit import interior_stride
+
+MAX_SAMPLES = 16  # VerifierPool.MAX_SAMPLES
+MAX_DRAW_TRIES = 16  # VerifierPool.MAX_DRAW_TRIES
+_BPS = 10_000
+
+
+def sample_count(windows: int, sample_bps: int) -> int:
+    """Windows an approval opens: ``sample_bps`` of them, rounded up, in [1, MAX_SAMPLES]."""
+    return min(MAX_SAMPLES, max(1, (windows * sample_bps + _BPS - 1) // _BPS))
+
+
+def inner_points(interval: int) -> int:
+    """Interior points strictly inside a window of ``interval`` steps: point j is the state after (j+1)·stride
+    steps, and (j+1)·stride < interval, so no sample is the window's end state (its checkpoint is published)."""
+    return (interval - 1) // interior_stride(interval) if interval > 0 else 0
+
+
+def _word(seed: bytes, i: int, kind: int) -> int:
+    return int.from_bytes(keccak(encode(["bytes32", "uint256", "uint256"], [seed, i, kind])), "big")
+
+
+def sample_points(seed: bytes, windows: int, interval: int, sample_bps: int) -> list[tuple[int, int]]:
+    """The (window, interior point) pairs an approval opens: VerifierPool._samples."""
+    inner = inner_points(interval)
+    if inner == 0:
+        raise ValueError(f"a window of {interval} step(s) has no interior point to open")
+    return [(_word(seed, i, 0) % windows, _word(seed, i, 1) % inner) for i in range(sample_count(windows, sample_bps))]
 
 
 @dataclass(frozen=True)
@@ -14,9 +44,13 @@ class Assignment:
     funder: str
     fee: int
     verifier: str
+    locked: int
     request_block: int
+    members: int
+    tries: int
     approved: bool
     settled: bool
+    fallback_seed: bytes
     seed: bytes
 
     @property
@@ -28,21 +62,43 @@ class Assignment:
         return int(self.verifier, 16) != 0
 
 
+def draw_action(a: Assignment, block: int) -> str | None:
+    """What an agent sends for a funded, undrawn assignment at ``block``: ``"request"`` the draw once (it is never
+    renewed), ``"draw"`` once the randomness block is mined, or nothing. After k draws that found no eligible member
+    it waits 16·k blocks before trying the next candidates (a pool with nobody eligible is not drawn every tick)."""
+    if a.request_block == 0:
+        return "request"
+    if block <= a.request_block + 16 * (a.tries // MAX_DRAW_TRIES):
+        return None
+    return "draw"
+
+
 class PoolClient:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         self.pool = chain.contract("VerifierPool")
 
     def assignment(self, job_id: int) -> Assignment:
-        funder, fee, verifier, block, approved, settled, seed = self.chain.call(self.pool.functions.assignment(job_id))
-        return Assignment(str(funder), int(fee), str(verifier), int(block), bool(approved), bool(settled), bytes(seed))
+        f, fee, v, locked, block, members, tries, approved, settled, fallback, seed = self.chain.call(
+            self.pool.functions.assignment(job_id))
+        return Assignment(str(f), int(fee), str(v), int(locked), int(block), int(members), int(tries), bool(approved),
+                          bool(settled), bytes(fallback), bytes(seed))
 
     def verifiers(self) -> list[str]:
-        return [str(v) for v in self.chain.call(self.pool.functions.verifiers())]
+        """The active members (read entry by entry, off chain)."""
+        out = []
+        for i in range(int(self.chain.call(self.pool.functions.memberCount()))):
+            v, active = self.chain.call(self.pool.functions.memberAt(i))
+            if active:
+                out.append(str(v))
+        return out
 
     def registered(self, who: str | None = None) -> bool:
-        me = to_checksum_address(who or self.chain.address)
-        return any(v.lower() == me.lower() for v in self.verifiers())
+        """Whether ``who`` (default: this account) is an active member of the draw."""
+        return bool(self.chain.call(self.pool.functions.isMember(to_checksum_address(who or self.chain.address))))
+
+    def sample_bps(self) -> int:
+        return int(self.chain.call(self.pool.functions.sampleBps()))
 
     def stake(self) -> int:
         return int(self.chain.call(self.pool.functions.verifierStake()))
@@ -52,6 +108,10 @@ class PoolClient:
 
     def block(self) -> int:
         return int(self.chain.w3.eth.block_number)
+
+    def draw_action(self, a: Assignment) -> str | None:
+        """:func:`draw_action` at the current block."""
+        return draw_action(a, self.block())
 
     def register(self) -> None:
         self.chain.transact(self.pool.functions.register(), label="pool.register")
@@ -66,9 +126,8 @@ class PoolClient:
         self.chain.transact(self.pool.functions.draw(job_id), label="pool.draw")
 
     def samples(self, job_id: int, windows: int, interval: int) -> list[tuple[int, int]]:
-        """The (window, step inside it) pairs an approval of the job opens."""
-        ws, js = self.chain.call(self.pool.functions.samples(job_id, windows, interval))
-        return [(int(w), int(j)) for w, j in zip(ws, js)]
+        """The (window, interior point) pairs an approval of the job opens, computed here from the draw's seed."""
+        return sample_points(self.assignment(job_id).seed, windows, interval, self.sample_bps())
 
     def approve(self, job_id: int, core: tuple, openings: list[tuple]) -> None:  # type: ignore[type-arg]
         self.chain.transact(self.pool.functions.approve(job_id, core, openings), label="pool.approve")

@@ -4,67 +4,123 @@ pragma solidity 0.8.28;
 import {IOneStep} from "./IOneStep.sol";
 
 /// @title Trainyard verifier pool
-/// @notice Verifiers lock stake to join. A job whose verification is funded gets one verifier drawn from the pool
-/// with randomness fixed only after the solver's result (the hash of a block after the draw was requested). The
-/// drawn verifier re-executes the windows the same randomness samples and approves, or disputes through the game.
-/// An approval is a proof of re-execution: for each sampled window it opens the digest of the state after one
-/// sampled step inside the window against the window's interior root in the trace, a value that only re-executing
-/// the window (or the solver's help) gives. After the job: an approval of a job that finalized earns the fee; an
-/// approval of a job whose solver was later proven wrong costs the verifier its stake (half to whoever proved it,
-/// half burned).
+/// @notice Verifiers join with `verifierStake` of free stake. A job's submitter funds its verification; once the
+/// result is in, one member is drawn with randomness fixed after the solver's result (the hash of a block after the
+/// draw was requested, or a value fixed at the request if nobody draws within 256 blocks), and the pool locks
+/// `verifierStake` of that member's stake for this assignment alone. The drawn verifier re-executes the windows the
+/// same randomness samples and approves, or disputes through the game. An approval is a proof of re-execution: for
+/// each sampled window it opens the digest of the state after one sampled step strictly inside the window against
+/// the window's interior root in the trace, a value that only re-executing the window (or the solver's help) gives.
+/// After the job: an approval of a job that finalized earns the fee; an approval costs the locked stake (all of it
+/// burned, nobody rewarded) only if the job's solver lost a game by the one-step proof in a window the approval
+/// opened; in every other case the lock is released.
 interface IVerifierPool {
     /// @notice A job's verification.
+    /// @param funder The job's submitter once it funded (zero: not funded).
+    /// @param fee Wei paid for the verification.
+    /// @param verifier The drawn verifier (zero: not drawn).
+    /// @param locked Stake the pool locked from `verifier` for this assignment (what a cut takes, what settle frees).
+    /// @param requestBlock The block whose hash seeds the draw (zero: not requested).
+    /// @param members Pool entries eligible for this draw: those that existed at the request.
+    /// @param tries Candidates already tried by draws that found nobody eligible.
+    /// @param approved Whether the verifier approved.
+    /// @param settled Whether the assignment was settled.
+    /// @param fallbackSeed Fixed at the request: the draw's randomness if nobody draws within 256 blocks.
+    /// @param seed The draw's seed (zero until a draw read its randomness).
     struct Assignment {
         address funder;
         uint96 fee;
         address verifier;
+        uint96 locked;
         uint40 requestBlock;
+        uint32 members;
+        uint32 tries;
         bool approved;
         bool settled;
+        bytes32 fallbackSeed;
         bytes32 seed;
     }
 
+    /// @notice A verifier stake of zero or beyond what an assignment records (96 bits).
+    error PoolBadStake(uint256 stake);
+    /// @notice The caller is already an active member.
     error PoolAlreadyRegistered(address verifier);
+    /// @notice The caller is not an active member.
     error PoolNotRegistered(address verifier);
-    error PoolFull(uint256 max);
-    error PoolHasAssignments(address verifier, uint256 pending);
-    error PoolBadFunding(uint256 jobId);
+    /// @notice Joining needs `needed` of free stake; the caller has `free`.
+    error PoolInsufficientStake(address verifier, uint256 free, uint256 needed);
+    /// @notice No such job, a zero payment, or a fee beyond 96 bits.
+    error PoolBadFunding(uint256 jobId, uint256 value);
+    /// @notice Only the job's submitter funds its verification.
+    error PoolNotSubmitter(uint256 jobId, address caller, address submitter);
+    /// @notice The job's verification is not funded.
+    error PoolNotFunded(uint256 jobId);
+    /// @notice The spec core does not hash to the job's spec hash.
     error PoolBadSpecCore(uint256 jobId);
+    /// @notice A window length with no step strictly inside the window (the market refuses it at postJob).
+    error PoolUnsupportedInterval(uint256 jobId, uint256 interval);
+    /// @notice Opening `index` does not open its sample (or the number of openings is wrong).
     error PoolBadOpening(uint256 jobId, uint256 index);
+    /// @notice The job is not in a state that allows the call.
     error PoolWrongState(uint256 jobId, uint8 state);
+    /// @notice The draw was already requested, for block `block_`.
+    error PoolDrawRequested(uint256 jobId, uint256 block_);
+    /// @notice The block whose hash seeds the draw is not mined yet (or no draw was requested: block 0).
     error PoolDrawNotReady(uint256 jobId, uint256 block_);
+    /// @notice The job's verifier is already drawn.
     error PoolAlreadyDrawn(uint256 jobId, address verifier);
+    /// @notice The pool had no member when the draw was requested.
     error PoolNoVerifier(uint256 jobId);
+    /// @notice The caller is not the job's drawn verifier, or it already approved.
     error PoolNotDrawn(uint256 jobId, address caller);
+    /// @notice The assignment was already settled (or never funded).
     error PoolSettled(uint256 jobId);
+    /// @notice The caller has no credit to claim.
     error PoolNoCredit(address account);
+    /// @notice Sending ETH failed.
     error PoolTransferFailed(address to, uint256 amount);
 
-    event Registered(address indexed verifier, uint256 stake);
+    /// @notice `verifier` became an active member, at entry `index` of the draw's list.
+    event Registered(address indexed verifier, uint256 index);
+    /// @notice `verifier` is no longer drawn (its entry stays, inactive).
     event Deregistered(address indexed verifier);
-    event Funded(uint256 indexed jobId, address indexed funder, uint256 fee);
-    event DrawRequested(uint256 indexed jobId, uint256 randomnessBlock);
-    event Drawn(uint256 indexed jobId, address indexed verifier, bytes32 seed);
+    /// @notice The submitter paid `amount`; the job's fee is now `fee`.
+    event Funded(uint256 indexed jobId, address indexed funder, uint256 amount, uint256 fee);
+    /// @notice The draw will read the hash of `randomnessBlock`, among the first `members` entries.
+    event DrawRequested(uint256 indexed jobId, uint256 randomnessBlock, uint256 members, bytes32 fallbackSeed);
+    /// @notice A draw tried candidates up to `tries` and found none eligible; the next draw goes on from there.
+    event DrawMissed(uint256 indexed jobId, bytes32 seed, uint256 tries);
+    /// @notice `verifier` was drawn with `seed`, and `locked` of its stake locked for this job.
+    event Drawn(uint256 indexed jobId, address indexed verifier, bytes32 seed, uint256 locked);
+    /// @notice The drawn verifier approved, having opened every sample.
     event Approved(uint256 indexed jobId, address indexed verifier);
+    /// @notice The assignment ended: `paid` to the verifier, `slashed` of its stake burned (the rest unlocked).
     event Settled(uint256 indexed jobId, address indexed verifier, uint256 paid, uint256 slashed);
+    /// @notice `account` was sent its credits.
     event CreditClaimed(address indexed account, uint256 amount);
 
-    /// @notice Join the pool: locks `verifierStake` of the caller's free stake in Staking.
+    /// @notice Join the draw. Needs `verifierStake` of free stake now (nothing is locked until a draw picks the
+    /// caller); an address keeps one entry for good, and re-joining reactivates it.
     function register() external;
 
-    /// @notice Leave the pool and unlock the stake (only without pending assignments).
+    /// @notice Leave the draw. Assignments already drawn stay, with their locks, until they are settled.
     function deregister() external;
 
-    /// @notice Pay the verification fee of a job (once, before its draw).
+    /// @notice Pay (or, until the draw, top up) the verification fee of a job. Only the job's submitter.
     /// @param jobId The job.
     function fund(uint256 jobId) external payable;
 
-    /// @notice Once the job's result is in, fix the block whose hash will draw the verifier (the next one).
+    /// @notice Once the job's result is in, fix the block whose hash will draw the verifier (the next one), the
+    /// entries that can be drawn (those that exist now) and the fallback randomness. Once per job: never renewed.
     /// @param jobId The job (funded, in its challenge period or disputed).
     function requestDraw(uint256 jobId) external;
 
-    /// @notice Draw the job's verifier (not the solver) and the sampling seed from the requested block's hash.
-    /// @param jobId The job.
+    /// @notice Draw the job's verifier: candidates keccak(seed, k) mod members for k = tries, tries + 1, ... (at
+    /// most MAX_DRAW_TRIES per call); the first that is an active member, not the solver, and has `verifierStake`
+    /// free gets it locked. If none does, the call records how far it got and the next call goes on. The seed is
+    /// keccak(hash of the requested block, jobId) while that hash is readable, the fallback after, and never
+    /// changes once a draw has read it.
+    /// @param jobId The job (in its challenge period or disputed).
     function draw(uint256 jobId) external;
 
     /// @notice An approval's opening of sampled window w and sampled interior point j: the trace leaf of w and the
@@ -86,10 +142,12 @@ interface IVerifierPool {
     /// @param openings One per sample, in order.
     function approve(uint256 jobId, IOneStep.SpecCore calldata core, Opening[] calldata openings) external;
 
-    /// @notice The (window, step inside the window) pairs an approval of the job must open, from the draw's seed.
+    /// @notice The (window, interior point) pairs an approval of the job must open, from the draw's seed. Sample i:
+    /// window keccak(seed, i, 0) mod windows, point keccak(seed, i, 1) mod the points strictly inside a window,
+    /// (interval − 1) / stride, so that no sample is the window's end state (whose checkpoint is published).
     /// @param jobId The job (drawn).
     /// @param windows The job's number of windows.
-    /// @param interval Steps per window.
+    /// @param interval Steps per window (at least 2).
     /// @return w Sampled windows.
     /// @return j Sampled interior points, 0-based inside their window.
     function samples(uint256 jobId, uint256 windows, uint256 interval)
@@ -97,8 +155,9 @@ interface IVerifierPool {
         view
         returns (uint256[] memory w, uint256[] memory j);
 
-    /// @notice After the job ended: pay an approval of a finalized job, slash an approval of a slashed job (reward to
-    /// whoever won the dispute), or return the fee to the funder.
+    /// @notice After the job ended: pay an approval of a finalized job (otherwise the fee goes back to the funder);
+    /// burn the locked stake of an approval whose solver lost a game by the one-step proof in a window the approval
+    /// opened (nobody is rewarded, and the verifier leaves the draw); release the lock in every other case.
     /// @param jobId The job.
     function settle(uint256 jobId) external;
 
@@ -110,7 +169,18 @@ interface IVerifierPool {
     /// @return The assignment.
     function assignment(uint256 jobId) external view returns (Assignment memory);
 
-    /// @notice The registered verifiers.
-    /// @return Their addresses.
-    function verifiers() external view returns (address[] memory);
+    /// @notice Whether `verifier` is an active member (can be drawn).
+    /// @param verifier The address.
+    /// @return Whether it is.
+    function isMember(address verifier) external view returns (bool);
+
+    /// @notice Entries of the draw's list (every address that ever joined, active or not).
+    /// @return The count.
+    function memberCount() external view returns (uint256);
+
+    /// @notice Entry `index` of the draw's list.
+    /// @param index 0-based.
+    /// @return verifier Its address.
+    /// @return active Whether it is an active member.
+    function memberAt(uint256 index) external view returns (address verifier, bool active);
 }

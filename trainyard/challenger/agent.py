@@ -209,10 +209,10 @@ class ChallengerAgent:
         if view.state not in (JobState.CHALLENGE, JobState.DISPUTED):
             return 0
         if not a.drawn:
-            block = self.pool.block()
-            if a.request_block == 0 or block > a.request_block + 256:
+            action = self.pool.draw_action(a)
+            if action == "request":
                 self.pool.request_draw(job_id)
-            elif block > a.request_block:  # that block is mined: its hash is known
+            elif action == "draw":  # the randomness block is mined
                 self.pool.draw(job_id)
             else:
                 return 0
