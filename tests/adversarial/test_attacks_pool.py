@@ -37,24 +37,27 @@ def staking(Staking, accounts):
 
 
 @pytest.fixture(scope="module")
-def market(JobMarket, staking, accounts):
-    m = JobMarket.deploy(staking, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, {"from": accounts[0]})
-    staking.setAuthorized(m, True, {"from": accounts[0]})
+def one_step(OneStep, accounts):
+    return OneStep.deploy({"from": accounts[0]})
+
+
+@pytest.fixture(scope="module")
+def market(JobMarket, staking, one_step, accounts):
+    m = JobMarket.deploy(staking, one_step, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, {"from": accounts[0]})
     m.setDisputeGame(accounts[9], {"from": accounts[0]})
     return m
 
 
 @pytest.fixture(scope="module")
-def pool(VerifierPool, DisputeGame, OneStep, market, staking, accounts):
-    one_step = OneStep.deploy({"from": accounts[0]})
+def pool(VerifierPool, DisputeGame, one_step, market, staking, accounts):
     record = DisputeGame.deploy(market, one_step, ETH // 10, 3600, 5000, {"from": accounts[0]})
     p = VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, 2500, {"from": accounts[0]})
-    staking.setAuthorized(p, True, {"from": accounts[0]})  # main's Staking; a one-shot wiring would replace it
+    staking.wire([market, p], {"from": accounts[0]})  # once, at deployment: no key is left over anyone's stake
     return p
 
 
 @pytest.fixture(autouse=True)
-def isolate(fn_isolation):
+def isolate(pool, fn_isolation):
     pass
 
 

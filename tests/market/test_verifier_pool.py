@@ -30,10 +30,13 @@ def record(DisputeGame, OneStep, market, accounts):
 
 @pytest.fixture(scope="module")
 def pool(VerifierPool, market, staking, record, accounts):
-    p = VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, SAMPLE_BPS, {"from": accounts[0]})
-    # main's Staking authorises by setAuthorized; a one-shot wiring at deployment would replace this line
-    staking.setAuthorized(p, True, {"from": accounts[0]})
-    return p
+    return VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, SAMPLE_BPS, {"from": accounts[0]})
+
+
+@pytest.fixture(scope="module")
+def lockers(market, pool):
+    """Staking is wired once with both contracts that lock stake: the market and this pool."""
+    return [market, pool]
 
 
 @pytest.fixture(scope="module")
