@@ -16,6 +16,7 @@ from trainyard.dispute import logic
 from trainyard.dispute.logic import GameView, Move, Phase, Posted
 from trainyard.dispute.oracle import ExactOracle
 from trainyard.errors import ContractError
+from trainyard.jobs import JobState
 from trainyard.runtime import commit
 from trainyard.spec_core import SpecCore
 
@@ -69,16 +70,32 @@ class DisputeClient:
         )
 
     def live_games(self, job_id: int) -> list[int]:
-        return [int(g) for g in self.chain.call(self.game_contract.functions.liveGames(job_id))]
+        """The job's games not yet ended or closed, by id (the contract keeps only their count: ids from events)."""
+        return [g for g in self.games_of_job(job_id) if not self.phase(g).over]
+
+    def live_count(self, job_id: int) -> int:
+        return int(self.chain.call(self.game_contract.functions.liveCount(job_id)))
+
+    def pot(self, job_id: int) -> tuple[int, int]:
+        """(share per game, not yet paid) of the job's slash reward while its games are being closed."""
+        share, left = self.chain.call(self.game_contract.functions.pot(job_id))
+        return int(share), int(left)
+
+    def phase(self, game_id: int) -> Phase:
+        return Phase(int(self.raw(game_id)["phase"]))
 
     def games_of_job(self, job_id: int) -> list[int]:
         return [int(e["args"]["gameId"]) for e in self.chain.events("DisputeGame", "GameOpened", 0, jobId=job_id)]
 
     def trace(self, job_id: int) -> list[TraceLeaf]:
-        """Every committed window's leaf, from the market's events."""
+        """Every committed window's leaf, from the market's events (the trace as it is now)."""
         evs = sorted(self.chain.events("JobMarket", "TraceCommitted", 0, jobId=job_id), key=lambda e: e["args"]["window"])
         return [TraceLeaf(bytes(e["args"]["stateRoot"]), str(e["args"]["checkpointCID"]), bytes(e["args"]["interiorRoot"]))
                 for e in evs]
+
+    def market_decided(self, job_id: int) -> bool:
+        """Whether the job is decided with games possibly still live (slashed: by a game or a training timeout)."""
+        return JobState(int(self.chain.call(self.market.functions.state(job_id)))) is JobState.SLASHED
 
     def bond(self) -> int:
         return int(self.chain.call(self.game_contract.functions.bond()))
@@ -87,14 +104,26 @@ class DisputeClient:
         return int(self.chain.call(self.game_contract.functions.credits(to_checksum_address(account or self.chain.address))))
 
     # -- writes ---------------------------------------------------------------------------------------------
-    def challenge(self, job_id: int, core: SpecCore, window: int, degree: int = 2) -> int:
-        """Open a game on trace leaf ``window`` (leaves rebuilt from the market's events)."""
-        trace = self.trace(job_id)
+    def challenge_fn(self, job_id: int, core: SpecCore, window: int, degree: int = 2,
+                     trace: list[TraceLeaf] | None = None) -> Any:
+        """The ``challenge`` call opening leaf ``window``, with proofs made against ``trace`` (default: the trace now)
+        and the leaf count they were made against, so that a commit mined first does not void them."""
+        trace = self.trace(job_id) if trace is None else trace
         prev = open_leaf(trace, window - 1) if window > 0 else (b"\x00" * 32, b"\x00" * 32, b"\x00" * 32, [])
-        fn = self.game_contract.functions.challenge(job_id, core.abi_tuple(), window, prev, open_leaf(trace, window), degree)
-        receipt = self.chain.transact(fn, value=self.bond(), label="challenge")
+        return self.game_contract.functions.challenge(job_id, core.abi_tuple(), window, len(trace), prev,
+                                                      open_leaf(trace, window), degree)
+
+    def challenge(self, job_id: int, core: SpecCore, window: int, degree: int = 2,
+                  trace: list[TraceLeaf] | None = None) -> int:
+        """Open a game on trace leaf ``window`` (leaves rebuilt from the market's events unless ``trace`` is given)."""
+        receipt = self.chain.transact(self.challenge_fn(job_id, core, window, degree, trace), value=self.bond(),
+                                      label="challenge")
         (ev,) = self.game_contract.events.GameOpened().process_receipt(receipt, errors=DISCARD)
         return int(ev["args"]["gameId"])
+
+    def close(self, game_id: int) -> None:
+        """Close a live game of a decided job (bond back plus its share of the pot to its challenger)."""
+        self.chain.transact(self.game_contract.functions.close(game_id), label="close")
 
     def send(self, game_id: int, move: Move, core: SpecCore) -> None:
         f = self.game_contract.functions
@@ -113,6 +142,8 @@ class DisputeClient:
                 fn, label = f.proveElement(game_id, core.abi_tuple(), (chunk, element, prev, inputs, row)), "proveElement"
             case logic.Timeout():
                 fn, label = f.timeout(game_id), "timeout"
+            case logic.Close():
+                fn, label = f.close(game_id), "close"
         self.chain.transact(fn, label=label)
 
     def claim(self) -> int:
@@ -123,8 +154,17 @@ class DisputeClient:
 
 
 def step_once(client: DisputeClient, role: str, oracle: ExactOracle, game_id: int, core: SpecCore) -> Move | None:
-    """Make this party's next move in a game, if it has one now; return it."""
+    """Make this party's next move in a game, if it has one now; return it. A live game of a decided job is closed
+    (:class:`~trainyard.dispute.logic.Close`) whoever's turn it is: that pays its challenger and frees the job."""
     view = client.view(game_id)
+    if logic.must_close(view, client.market_decided(view.job_id)):
+        try:
+            client.close(game_id)
+        except ContractError as exc:
+            log.warning("game %d: cannot close: %s", game_id, exc)
+            return None
+        log.info("game %d: %s closed it (its job is decided)", game_id, role)
+        return logic.Close()
     if role == "solver":
         move = logic.solver_move(view, oracle)
     else:
