@@ -125,25 +125,30 @@ class DisputeClient:
         """Close a live game of a decided job (bond back plus its share of the pot to its challenger)."""
         self.chain.transact(self.game_contract.functions.close(game_id), label="close")
 
-    def send(self, game_id: int, move: Move, core: SpecCore) -> None:
+    def move_fn(self, game_id: int, move: Move, core: SpecCore) -> tuple[Any, str]:
+        """The contract call making ``move`` in a game, and its label."""
         f = self.game_contract.functions
         match move:
             case logic.PostRoots(roots):
-                fn, label = f.postRoots(game_id, roots), "postRoots"
+                return f.postRoots(game_id, roots), "postRoots"
             case logic.Pick(roots, segment):
-                fn, label = f.pick(game_id, roots, segment), "pick"
+                return f.pick(game_id, roots, segment), "pick"
             case logic.RevealOp(prev, nxt, hashes):
-                fn, label = f.revealOp(game_id, core.abi_tuple(), prev, nxt, hashes), "revealOp"
+                return f.revealOp(game_id, core.abi_tuple(), prev, nxt, hashes), "revealOp"
             case logic.NameChunk(out_index, chunk, leaf_hash, proof):
-                fn, label = f.nameChunk(game_id, out_index, chunk, leaf_hash, proof), "nameChunk"
+                return f.nameChunk(game_id, out_index, chunk, leaf_hash, proof), "nameChunk"
             case logic.RevealChunk(data):
-                fn, label = f.revealChunk(game_id, data), "revealChunk"
+                return f.revealChunk(game_id, data), "revealChunk"
             case logic.ProveElement(chunk, element, prev, inputs, row):
-                fn, label = f.proveElement(game_id, core.abi_tuple(), (chunk, element, prev, inputs, row)), "proveElement"
+                return f.proveElement(game_id, core.abi_tuple(), (chunk, element, prev, inputs, row)), "proveElement"
             case logic.Timeout():
-                fn, label = f.timeout(game_id), "timeout"
+                return f.timeout(game_id), "timeout"
             case logic.Close():
-                fn, label = f.close(game_id), "close"
+                return f.close(game_id), "close"
+        raise TypeError(f"not a move: {move!r}")
+
+    def send(self, game_id: int, move: Move, core: SpecCore) -> None:
+        fn, label = self.move_fn(game_id, move, core)
         self.chain.transact(fn, label=label)
 
     def claim(self) -> int:
@@ -157,15 +162,10 @@ def step_once(client: DisputeClient, role: str, oracle: ExactOracle, game_id: in
     """Make this party's next move in a game, if it has one now; return it. A live game of a decided job is closed
     (:class:`~trainyard.dispute.logic.Close`) whoever's turn it is: that pays its challenger and frees the job."""
     view = client.view(game_id)
+    move: Move | None
     if logic.must_close(view, client.market_decided(view.job_id)):
-        try:
-            client.close(game_id)
-        except ContractError as exc:
-            log.warning("game %d: cannot close: %s", game_id, exc)
-            return None
-        log.info("game %d: %s closed it (its job is decided)", game_id, role)
-        return logic.Close()
-    if role == "solver":
+        move = logic.Close()
+    elif role == "solver":
         move = logic.solver_move(view, oracle)
     else:
         move = logic.challenger_move(view, oracle, client.posted(game_id))
@@ -174,7 +174,8 @@ def step_once(client: DisputeClient, role: str, oracle: ExactOracle, game_id: in
     try:
         client.send(game_id, move, core)
     except ContractError as exc:
-        # a party whose computation the contract rejects cannot move; its clock runs out and it loses
+        # a party whose computation the contract rejects cannot move; its clock runs out and it loses (a close that
+        # fails was beaten to it by another party's)
         log.warning("game %d: the %s cannot %s: %s", game_id, role, type(move).__name__, exc)
         return None
     log.info("game %d: %s %s", game_id, role, type(move).__name__)
