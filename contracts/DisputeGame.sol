@@ -353,9 +353,10 @@ contract DisputeGame is IDisputeGame {
 
     /// @dev Close a live game whose job is decided (its solver lost another game, or missed the training deadline):
     /// the challenger gets its bond back and its share of the job's pot (none after a training timeout); the last
-    /// game closed takes what is left, so the pot is paid out exactly. Returns false (and does nothing) while the
-    /// job is undecided.
+    /// game closed takes what is left, so the pot is paid out exactly. Returns false (and does nothing) for a game
+    /// already over or a job still undecided.
     function _closedAsDecided(uint256 gameId, Game storage g) private returns (bool) {
+        if (g.phase >= Phase.SolverWon) return false; // an ended game is never closed (nor paid) again
         uint256 jobId = g.jobId;
         if (market.state(jobId) != IJobMarket.JobState.Slashed) return false;
         uint256 live = _liveCount[jobId]; // counts this game: >= 1

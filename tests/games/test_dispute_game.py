@@ -8,7 +8,7 @@ import pytest
 from trainyard.devnet import Devnet
 from trainyard.dispute import scenario as sc
 from trainyard.dispute.client import play, step_once
-from trainyard.dispute.logic import Phase, Timeout, first_bad_window
+from trainyard.dispute.logic import Phase, PostRoots, Timeout, first_bad_window
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.errors import ContractError
 from trainyard.jobs import JobState
@@ -191,6 +191,12 @@ def test_the_reward_is_shared_equally_by_the_games_live_when_the_solver_lost(are
     assert client.pot(job) == (reward // 3, reward - reward // 3) and client.live_count(job) == 2
     assert arena.market("submitter").job(job).state is JobState.SLASHED
     game_balance_is_conserved(arena)
+    # the game that ended is never closed (nor paid) again, by any call
+    for move in (Timeout(), PostRoots([b"\x00" * 32])):
+        with pytest.raises(ContractError, match="GameWrongPhase"):
+            arena.client("challenger2").send(second, move, core)
+    with pytest.raises(ContractError, match="GameWrongPhase"):
+        arena.client("challenger2").close(second)
     # the other games are closed when touched: by anyone, or by their own party's next move
     arena.client("submitter").close(first)
     assert step_once(arena.client("challenger3"), "challenger", ExactOracle(CFG, DATA), third, core) is not None
