@@ -4,16 +4,20 @@ pragma solidity 0.8.28;
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IOneStep} from "./interfaces/IOneStep.sol";
+import {IStaking} from "./interfaces/IStaking.sol";
 import {FixedOps} from "./libraries/FixedOps.sol";
 import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
+
+/// @dev The market's public getter of its staking contract (not part of IJobMarket).
+interface IMarketStaking {
+    function staking() external view returns (IStaking);
+}
 
 /// @title DisputeGame
 /// @notice See {IDisputeGame} and docs/disputes.md.
 contract DisputeGame is IDisputeGame {
     /// @notice Highest dissection degree (roots per move: degree - 1).
     uint256 public constant MAX_DEGREE = 16;
-    /// @notice Live games per job: bounds the loop that closes them when the solver loses.
-    uint256 public constant MAX_LIVE_GAMES = 8;
     uint256 private constant BPS = 10_000;
     uint256 private constant CHUNK = 64;
 
@@ -21,6 +25,8 @@ contract DisputeGame is IDisputeGame {
     IJobMarket public immutable market;
     /// @notice The one-step semantics.
     IOneStep public immutable oneStep;
+    /// @notice Where the market credits a slash reward to this contract (the pot of a job, shared by its games).
+    IStaking public immutable staking;
     /// @notice The bond a challenger pays to open a game.
     uint256 public immutable bond;
     /// @notice Seconds each party of a game has for all its moves.
@@ -34,13 +40,18 @@ contract DisputeGame is IDisputeGame {
     uint256 public totalBurned;
     /// @notice Returned bonds and rewards awaiting `claimCredit`.
     mapping(address account => uint256) public credits;
-    /// @notice Who was rewarded when a job's solver lost (the verifier pool pays it from an approver's stake).
+    /// @notice The challenger of the game a job's solver lost first, the one that slashed it (the verifier pool pays it
+    /// from an approver's stake).
     mapping(uint256 jobId => address) public slashedBy;
     /// @dev 1 + the window of the game in which the job's solver first lost by the one-step proof (0: never).
     mapping(uint256 jobId => uint256) private _provenWindow;
 
     mapping(uint256 gameId => Game) private _games;
-    mapping(uint256 jobId => uint256[]) private _live;
+    /// @dev Games of a job not yet ended or closed. No cap: games are independent and nothing loops over them.
+    mapping(uint256 jobId => uint256) private _liveCount;
+    /// @dev The slash reward of a job whose solver lost a game, while it is being shared among the games that were
+    /// live then: `share` each, `left` not yet paid (the last game closed takes it all, rounding included).
+    mapping(uint256 jobId => Pot) private _pots;
 
     constructor(IJobMarket market_, IOneStep oneStep_, uint256 bond_, uint32 clockBudget_, uint16 bondRewardBps_) {
         if (bond_ == 0 || bond_ > type(uint96).max || clockBudget_ == 0 || bondRewardBps_ > BPS) {
@@ -48,6 +59,7 @@ contract DisputeGame is IDisputeGame {
         }
         market = market_;
         oneStep = oneStep_;
+        staking = IMarketStaking(address(market_)).staking();
         bond = bond_;
         clockBudget = clockBudget_;
         bondRewardBps = bondRewardBps_;
@@ -60,6 +72,7 @@ contract DisputeGame is IDisputeGame {
         uint256 jobId,
         IOneStep.SpecCore calldata core,
         uint256 window,
+        uint256 leafCount,
         Leaf calldata prevLeaf,
         Leaf calldata leaf,
         uint8 degree
@@ -69,18 +82,36 @@ contract DisputeGame is IDisputeGame {
         IJobMarket.JobInfo memory j = market.job(jobId);
         if (msg.sender == j.winner) revert GameChallengerIsSolver(jobId);
         if (keccak256(abi.encode(core)) != j.specHash) revert GameBadSpecCore(jobId);
-        if (window >= j.leafCount) revert GameBadWindow(window, j.leafCount);
-        if (!_leafOk(window, leaf, j)) revert GameBadLeaf(window);
-        bytes32 loRoot = core.initialRoot;
-        if (window > 0) {
-            if (!_leafOk(window - 1, prevLeaf, j)) revert GameBadLeaf(window - 1);
-            loRoot = prevLeaf.stateRoot;
-        }
+        oneStep.checkLimits(core); // a job the contract cannot recompute is refused here, never truncated
+        (bytes32 loRoot, bytes32 hiRoot) = _openedRoots(jobId, j.leafCount, core, window, leafCount, prevLeaf, leaf);
         gameId = _newGame(jobId, j, core, window, degree);
         Game storage g = _games[gameId];
-        (g.loRoot, g.hiRoot) = (loRoot, leaf.stateRoot);
-        emit GameOpened(gameId, jobId, msg.sender, window, degree, g.lo, g.hi, loRoot, leaf.stateRoot);
+        (g.loRoot, g.hiRoot) = (loRoot, hiRoot);
+        emit GameOpened(gameId, jobId, msg.sender, window, degree, g.lo, g.hi, loRoot, hiRoot);
         market.openDispute(jobId);
+    }
+
+    /// @dev The agreed and disputed roots of a new game: leaves window-1 and window opened against the trace root the
+    /// job had at `leafCount` leaves (the proofs may predate the solver's latest commit, which cannot void them).
+    function _openedRoots(
+        uint256 jobId,
+        uint256 current,
+        IOneStep.SpecCore calldata core,
+        uint256 window,
+        uint256 leafCount,
+        Leaf calldata prevLeaf,
+        Leaf calldata leaf
+    ) private view returns (bytes32 loRoot, bytes32 hiRoot) {
+        if (leafCount == 0 || leafCount > current) revert GameBadLeafCount(jobId, leafCount, current);
+        if (window >= leafCount) revert GameBadWindow(window, leafCount);
+        bytes32 root = market.traceRootAt(jobId, leafCount);
+        if (!_leafOk(window, leaf, leafCount, root)) revert GameBadLeaf(window);
+        loRoot = core.initialRoot;
+        if (window > 0) {
+            if (!_leafOk(window - 1, prevLeaf, leafCount, root)) revert GameBadLeaf(window - 1);
+            loRoot = prevLeaf.stateRoot;
+        }
+        hiRoot = leaf.stateRoot;
     }
 
     function _newGame(
@@ -90,10 +121,8 @@ contract DisputeGame is IDisputeGame {
         uint256 window,
         uint8 degree
     ) private returns (uint256 gameId) {
-        uint256[] storage live = _live[jobId];
-        if (live.length >= MAX_LIVE_GAMES) revert GameTooManyGames(jobId, live.length);
         gameId = ++gameCount;
-        live.push(gameId);
+        ++_liveCount[jobId];
         Game storage g = _games[gameId];
         (g.challenger, g.solver, g.jobId, g.window, g.degree) = (msg.sender, j.winner, uint64(jobId), uint32(window), degree);
         (g.bond, g.coreHash) = (uint96(msg.value), j.specHash);
@@ -109,6 +138,7 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function postRoots(uint256 gameId, bytes32[] calldata roots) external {
         Game storage g = _game(gameId);
+        if (_closedAsDecided(gameId, g)) return;
         _expectDissection(gameId, g, true);
         uint256 k = _segments(g);
         if (roots.length != k - 1) revert GameBadRoots(gameId, roots.length, k - 1);
@@ -120,6 +150,7 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function pick(uint256 gameId, bytes32[] calldata roots, uint256 segment) external {
         Game storage g = _game(gameId);
+        if (_closedAsDecided(gameId, g)) return;
         _expectDissection(gameId, g, false);
         if (keccak256(abi.encode(roots)) != g.pending) revert GameRootMismatch(gameId);
         uint256 k = roots.length + 1;
@@ -148,6 +179,7 @@ contract DisputeGame is IDisputeGame {
         bytes32[][] calldata outputHashes
     ) external {
         Game storage g = _game(gameId);
+        if (_closedAsDecided(gameId, g)) return;
         _expect(gameId, g, Phase.Reveal, g.solver);
         if (keccak256(abi.encode(core)) != g.coreHash) revert GameBadSpecCore(g.jobId);
         if (oneStep.machineRoot(prev) != g.loRoot || oneStep.machineRoot(next) != g.hiRoot) {
@@ -172,6 +204,7 @@ contract DisputeGame is IDisputeGame {
         external
     {
         Game storage g = _game(gameId);
+        if (_closedAsDecided(gameId, g)) return;
         _expect(gameId, g, Phase.NameChunk, g.challenger);
         if (outIndex >= g.outputs) revert GameBadChunk(gameId, chunk);
         (uint256 size, bytes32 commitment) = outIndex == 0 ? (g.size0, g.out0) : (g.size1, g.out1);
@@ -186,6 +219,7 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function revealChunk(uint256 gameId, bytes calldata data) external {
         Game storage g = _game(gameId);
+        if (_closedAsDecided(gameId, g)) return;
         _expect(gameId, g, Phase.RevealChunk, g.solver);
         uint256 size = g.outIndex == 0 ? g.size0 : g.size1;
         uint256 first = uint256(g.chunk) * CHUNK;
@@ -200,6 +234,7 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function proveElement(uint256 gameId, IOneStep.SpecCore calldata core, Proof calldata proof) external {
         Game storage g = _game(gameId);
+        if (_closedAsDecided(gameId, g)) return;
         _expect(gameId, g, Phase.Prove, g.challenger);
         if (keccak256(abi.encode(core)) != g.coreHash) revert GameBadSpecCore(g.jobId);
         if (keccak256(proof.chunk) != g.pending || 8 * proof.element + 8 > proof.chunk.length) {
@@ -221,12 +256,20 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function timeout(uint256 gameId) external {
         Game storage g = _game(gameId);
-        if (g.phase == Phase.None || g.phase >= Phase.SolverWon) revert GameWrongPhase(gameId, g.phase);
+        if (g.phase >= Phase.SolverWon) revert GameWrongPhase(gameId, g.phase);
+        if (_closedAsDecided(gameId, g)) return;
         uint256 end = _deadline(g);
         if (block.timestamp <= end) revert GameClockRunning(gameId, end);
         bool solverLost = g.solverTurn;
         emit GameTimedOut(gameId, solverLost);
         _finish(gameId, g, solverLost, false);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function close(uint256 gameId) external {
+        Game storage g = _game(gameId);
+        if (g.phase >= Phase.SolverWon) revert GameWrongPhase(gameId, g.phase);
+        if (!_closedAsDecided(gameId, g)) revert GameJobUndecided(gameId, g.jobId);
     }
 
     /// @inheritdoc IDisputeGame
@@ -246,9 +289,20 @@ contract DisputeGame is IDisputeGame {
         return _game(gameId);
     }
 
+    /// @notice Accepts only the slash rewards this contract claims from Staking.
+    receive() external payable {
+        if (msg.sender != address(staking)) revert GameUnexpectedPayment(msg.sender, msg.value);
+    }
+
     /// @inheritdoc IDisputeGame
-    function liveGames(uint256 jobId) external view returns (uint256[] memory) {
-        return _live[jobId];
+    function liveCount(uint256 jobId) external view returns (uint256) {
+        return _liveCount[jobId];
+    }
+
+    /// @inheritdoc IDisputeGame
+    function pot(uint256 jobId) external view returns (uint256 share, uint256 left) {
+        Pot storage p = _pots[jobId];
+        return (p.share, p.left);
     }
 
     /// @inheritdoc IDisputeGame
@@ -265,15 +319,16 @@ contract DisputeGame is IDisputeGame {
 
     // ------------------------------------------------------------------------------------------------ internal
 
-    /// @dev End a game. A solver that loses is slashed once through the market; the reward goes to the challenger of
-    /// the job's earliest-opened live game, and every live game of the job ends with its bond returned. A challenger
-    /// that loses forfeits its bond: bondRewardBps to the solver, the rest burned.
+    /// @dev End a game on a job that is still open. A challenger that loses forfeits its bond: bondRewardBps to the
+    /// solver, the rest burned. A solver that loses is slashed through the market; the slash reward R comes to this
+    /// contract and is shared equally among the N games of the job live at that moment: this game's challenger gets
+    /// R/N now, every other one when its game is closed ({_closedAsDecided}). Constant work: no loop over games.
     function _finish(uint256 gameId, Game storage g, bool solverLost, bool byProof) private {
         uint256 jobId = g.jobId;
-        uint256[] storage live = _live[jobId];
+        uint256 live = _liveCount[jobId]; // counts this game: >= 1
+        _liveCount[jobId] = live - 1;
         if (!solverLost) {
             g.phase = Phase.SolverWon;
-            _removeLive(live, gameId);
             uint256 reward = (uint256(g.bond) * bondRewardBps) / BPS;
             credits[g.solver] += reward;
             totalBurned += g.bond - reward;
@@ -282,41 +337,39 @@ contract DisputeGame is IDisputeGame {
             return;
         }
         g.phase = Phase.ChallengerWon;
-        uint256[] memory ids = live; // at most MAX_LIVE_GAMES
-        delete _live[jobId];
-        uint256 first = gameId;
-        for (uint256 i = 0; i < ids.length; ++i) {
-            if (ids[i] < first) first = ids[i];
-        }
-        address rewarded = _games[first].challenger;
-        if (slashedBy[jobId] == address(0)) {
-            slashedBy[jobId] = rewarded;
-            if (byProof) _provenWindow[jobId] = uint256(g.window) + 1;
-        }
-        credits[g.challenger] += g.bond;
-        emit GameEnded(gameId, jobId, true, rewarded, 0);
-        for (uint256 i = 0; i < ids.length; ++i) {
-            if (ids[i] == gameId) continue;
-            Game storage other = _games[ids[i]];
-            other.phase = Phase.Closed;
-            credits[other.challenger] += other.bond;
-            emit GameClosed(ids[i], jobId);
-        }
-        market.resolveDispute(jobId, true, rewarded);
-        for (uint256 i = 0; i < ids.length; ++i) {
-            if (ids[i] != gameId) market.resolveDispute(jobId, true, _games[ids[i]].challenger);
-        }
+        // every game touches the job's state first (_closedAsDecided): here the job is still open, this game slashes it
+        slashedBy[jobId] = g.challenger;
+        if (byProof) _provenWindow[jobId] = uint256(g.window) + 1;
+        // the reward is only known from the market's answer: the calls go to the market and Staking fixed at
+        // deployment, and Staking pays into `receive`, which changes nothing here
+        uint256 reward = market.resolveDispute(jobId, true, address(this));
+        if (reward != 0) staking.claimCredit();
+        uint256 share = reward / live;
+        _pots[jobId] = Pot(uint128(share), uint128(reward - share)); // reward <= a uint80 stake
+        credits[g.challenger] += g.bond + share;
+        emit PotRecorded(jobId, gameId, reward, live, share);
+        emit GameEnded(gameId, jobId, true, g.challenger, 0);
     }
 
-    function _removeLive(uint256[] storage live, uint256 gameId) private {
-        uint256 n = live.length;
-        for (uint256 i = 0; i < n; ++i) {
-            if (live[i] == gameId) {
-                live[i] = live[n - 1];
-                live.pop();
-                return;
-            }
-        }
+    /// @dev Close a live game whose job is decided (its solver lost another game, or missed the training deadline):
+    /// the challenger gets its bond back and its share of the job's pot (none after a training timeout); the last
+    /// game closed takes what is left, so the pot is paid out exactly. Returns false (and does nothing) for a game
+    /// already over or a job still undecided.
+    function _closedAsDecided(uint256 gameId, Game storage g) private returns (bool) {
+        if (g.phase >= Phase.SolverWon) return false; // an ended game is never closed (nor paid) again
+        uint256 jobId = g.jobId;
+        if (market.state(jobId) != IJobMarket.JobState.Slashed) return false;
+        uint256 live = _liveCount[jobId]; // counts this game: >= 1
+        _liveCount[jobId] = live - 1;
+        Pot storage p = _pots[jobId];
+        // share · (games still live) <= left, so the pot never runs short; the last game takes the rounding remainder
+        uint256 paid = live == 1 ? p.left : p.share;
+        p.left -= uint128(paid);
+        g.phase = Phase.Closed;
+        credits[g.challenger] += g.bond + paid;
+        emit GameClosed(gameId, jobId, g.challenger, paid);
+        market.resolveDispute(jobId, false, g.challenger);
+        return true;
     }
 
     /// @dev The disputed step is found: dissect its ops, machine state 0 (= the step's state root) to N.
@@ -362,9 +415,9 @@ contract DisputeGame is IDisputeGame {
         if (msg.sender != mover) revert GameNotYourTurn(gameId, msg.sender);
     }
 
-    function _leafOk(uint256 window, Leaf calldata leaf, IJobMarket.JobInfo memory j) private pure returns (bool) {
+    function _leafOk(uint256 window, Leaf calldata leaf, uint256 leafCount, bytes32 root) private pure returns (bool) {
         bytes memory data = abi.encodePacked(uint64(window), leaf.stateRoot, leaf.cidHash, leaf.interiorRoot);
-        return TrainyardMerkle.verify(data, window, j.leafCount, leaf.proof, j.traceRoot);
+        return TrainyardMerkle.verify(data, window, leafCount, leaf.proof, root);
     }
 
     function _game(uint256 gameId) private view returns (Game storage g) {

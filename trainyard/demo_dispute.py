@@ -69,6 +69,10 @@ def report(r: RoundResult) -> str:
         for ev in c.events("DisputeGame", "GameEnded", 0, gameId=g):
             a = ev["args"]
             lines.append(f"  {'the solver lost' if a['solverLost'] else 'the challenger lost'}; rewarded {a['rewarded']}")
+        for ev in c.events("DisputeGame", "PotRecorded", 0, gameId=g):
+            a = ev["args"]
+            lines.append(f"  the slash reward, {a['reward'] / ETH:g} ETH, is shared by the {a['games']} game(s) live then: "
+                         f"{a['share'] / ETH:g} ETH each, with their bonds back")
         lines.append(f"  {sum(moves.values())} moves, {gas:,} gas in all: " + ", ".join(f"{k} x{v}" for k, v in moves.items()))
     for ev in c.events("Staking", "StakeSlashed", 0):
         a = ev["args"]

@@ -163,6 +163,8 @@ def _detail(name: str, a: Any) -> str:
         return f"value {a['position']}: claimed {a['claimed']}, recomputed {a['recomputed']}"
     if name == "GameEnded":
         return f"{'solver' if a['solverLost'] else 'challenger'} lost; {a['burned'] / ETH:g} ETH burned"
+    if name == "GameClosed":
+        return f"closed (its job was decided): bond back and {a['share'] / ETH:g} ETH of the slash reward"
     return ""
 
 

@@ -8,7 +8,9 @@ import {IOneStep} from "./IOneStep.sol";
 /// dissection over the window's steps, then over the ops of the one disputed step, then a one-step proof where this
 /// contract recomputes one output value of one op (docs/disputes.md). Each party has a chess clock; whoever is
 /// wrong or runs out of time loses. A solver that loses is slashed through the market and the job refunded; a
-/// challenger that loses forfeits its bond (part to the solver, the rest burned). Games on one job run side by side.
+/// challenger that loses forfeits its bond (part to the solver, the rest burned). Games on one job run side by side,
+/// with no cap: when the solver loses one, its slash reward is shared equally among the games of the job live at that
+/// moment, and each of the others is closed (bond back plus its share) when anyone next touches it.
 interface IDisputeGame {
     /// @notice Where a game is. `Steps` and `Ops`: the solver posts roots, then the challenger picks a segment.
     enum Phase {
@@ -60,6 +62,13 @@ interface IDisputeGame {
         bytes32 out1;
     }
 
+    /// @notice A job's slash reward while it is shared among the games that were live when the solver lost: `share`
+    /// per game, `left` not yet paid out.
+    struct Pot {
+        uint128 share;
+        uint128 left;
+    }
+
     /// @notice A trace leaf as the challenger opens it: leaf w = uint64_be(w) || stateRoot || cidHash || interiorRoot.
     struct Leaf {
         bytes32 stateRoot;
@@ -84,7 +93,12 @@ interface IDisputeGame {
     error GameBadSpecCore(uint256 jobId);
     error GameBadWindow(uint256 window, uint256 leafCount);
     error GameBadLeaf(uint256 window);
-    error GameTooManyGames(uint256 jobId, uint256 live);
+    /// @notice The leaf count a challenge's proofs were made against is not one the job's trace has had.
+    error GameBadLeafCount(uint256 jobId, uint256 leafCount, uint256 current);
+    /// @notice `close` on a game whose job is still undecided (the game must be played).
+    error GameJobUndecided(uint256 gameId, uint256 jobId);
+    /// @notice ETH sent by anyone but Staking (which pays the slash rewards this contract claims).
+    error GameUnexpectedPayment(address sender, uint256 amount);
     error GameWrongPhase(uint256 gameId, Phase phase);
     error GameNotYourTurn(uint256 gameId, address caller);
     error GameOutOfTime(uint256 gameId, uint256 deadline);
@@ -115,14 +129,22 @@ interface IDisputeGame {
     event ValueChecked(uint256 indexed gameId, uint256 position, int256 claimed, int256 recomputed);
     event GameTimedOut(uint256 indexed gameId, bool solverLost);
     event GameEnded(uint256 indexed gameId, uint256 indexed jobId, bool solverLost, address rewarded, uint256 burned);
-    event GameClosed(uint256 indexed gameId, uint256 indexed jobId);
+    /// @notice A live game of a decided job was closed: its challenger was credited its bond plus `share` of the pot.
+    event GameClosed(uint256 indexed gameId, uint256 indexed jobId, address indexed challenger, uint256 share);
+    /// @notice The job's solver lost game `gameId`: the slash reward `reward` is shared by the `games` games live then,
+    /// `share` each (the last one closed takes the remainder).
+    event PotRecorded(uint256 indexed jobId, uint256 indexed gameId, uint256 reward, uint256 games, uint256 share);
     event CreditClaimed(address indexed account, uint256 amount);
 
     /// @notice Open a game against the solver of `jobId`, paying the bond: dispute trace leaf `window`, agreeing with
-    /// leaf window-1 (the spec core's initial root for window 0). Both leaves are opened against the trace root.
+    /// leaf window-1 (the spec core's initial root for window 0). Both leaves are opened against the trace root the
+    /// job had at `leafCount` leaves, so a commit mined just before this call does not void it. No cap on games: the
+    /// market accepts them while disputes are open (docs/disputes.md). A spec core outside the limits of the one-step
+    /// proof ({IOneStep-checkLimits}) is refused.
     /// @param jobId The job (training with a committed leaf, in its challenge period, or already disputed).
     /// @param core The job's spec core (its keccak256 must be the job's spec hash).
     /// @param window The first trace leaf the caller disputes.
+    /// @param leafCount The leaf count the proofs were made against: window < leafCount <= the job's leaf count.
     /// @param prevLeaf Leaf window-1 (ignored for window 0).
     /// @param leaf Leaf window.
     /// @param degree Dissection degree, 2 (bisection) to MAX_DEGREE.
@@ -131,6 +153,7 @@ interface IDisputeGame {
         uint256 jobId,
         IOneStep.SpecCore calldata core,
         uint256 window,
+        uint256 leafCount,
         Leaf calldata prevLeaf,
         Leaf calldata leaf,
         uint8 degree
@@ -184,9 +207,16 @@ interface IDisputeGame {
     /// @param proof The chunk, the value's index in it, the agreed slot values and the opened inputs.
     function proveElement(uint256 gameId, IOneStep.SpecCore calldata core, Proof calldata proof) external;
 
-    /// @notice Anyone ends a game whose party to move has run out of time; that party loses.
+    /// @notice Anyone ends a game whose party to move has run out of time; that party loses. On a decided job it
+    /// closes the game instead (see `close`), like every move.
     /// @param gameId The game.
     function timeout(uint256 gameId) external;
+
+    /// @notice Anyone closes a live game whose job is decided: its solver lost another game (the challenger is
+    /// credited its bond plus its share of the pot) or missed the training deadline (its bond only). Every move and
+    /// `timeout` on such a game does the same. Constant work.
+    /// @param gameId The game.
+    function close(uint256 gameId) external;
 
     /// @notice Send the caller its credits (returned bonds, rewards).
     function claimCredit() external;
@@ -204,10 +234,17 @@ interface IDisputeGame {
     /// @return window The game's window (0 when not proven).
     function provenWrong(uint256 jobId) external view returns (bool proven, uint256 window);
 
-    /// @notice Ids of the live games of a job, in no particular order.
+    /// @notice How many games of a job are live (not ended, not closed). Their ids are in the `GameOpened` events.
     /// @param jobId The job.
-    /// @return The game ids.
-    function liveGames(uint256 jobId) external view returns (uint256[] memory);
+    /// @return The count.
+    function liveCount(uint256 jobId) external view returns (uint256);
+
+    /// @notice A job's slash reward while it is being shared (zero before its solver lost a game, and after a
+    /// training timeout).
+    /// @param jobId The job.
+    /// @return share What each game live when the solver lost is credited.
+    /// @return left What is not yet paid out.
+    function pot(uint256 jobId) external view returns (uint256 share, uint256 left);
 
     /// @notice Who must move next and until when.
     /// @param gameId The game.

@@ -8,7 +8,7 @@ import pytest
 from trainyard.devnet import Devnet
 from trainyard.dispute import scenario as sc
 from trainyard.dispute.client import play, step_once
-from trainyard.dispute.logic import Phase, Timeout, first_bad_window
+from trainyard.dispute.logic import Phase, PostRoots, Timeout, first_bad_window
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.errors import ContractError
 from trainyard.jobs import JobState
@@ -68,13 +68,15 @@ def credits(arena, role):
 
 
 def game_balance_is_conserved(arena):
-    """The game contract holds exactly the live bonds, the unclaimed credits and the burned bonds."""
+    """The game contract holds exactly the live bonds, the unclaimed credits, the pots not yet shared out and the
+    burned bonds."""
     client = arena.client("deployer")
     held = arena.chains["deployer"].balance(arena.addresses["DisputeGame"])
     live = sum(int(client.raw(g)["bond"]) for j in range(1, 4) for g in client.live_games(j))
     owed = sum(client.credit(arena.address(r)) for r in sc.ROLES)
+    pots = sum(client.pot(j)[1] for j in range(1, 4))
     burned = int(client.chain.call(client.game_contract.functions.totalBurned()))
-    assert held == live + owed + burned
+    assert held == live + owed + pots + burned
 
 
 def assert_solver_slashed(arena, job, challenger="challenger"):
@@ -82,8 +84,8 @@ def assert_solver_slashed(arena, job, challenger="challenger"):
     sub_market, _, _ = credits(arena, "submitter")
     assert sub_market == TERMS.price  # the escrowed price goes back to the submitter
     _, ch_stake, ch_game = credits(arena, challenger)
-    assert ch_stake == TERMS.stake // 2  # half the solver's stake rewards the challenger, the rest is burned
-    assert ch_game == arena.client(challenger).bond()  # and its bond comes back
+    # half the solver's stake rewards the challenger of the only live game (the rest is burned), with its bond back
+    assert (ch_stake, ch_game) == (0, arena.client(challenger).bond() + TERMS.stake // 2)
     info = arena.market("solver").stake_info()
     assert info.locked == 0 and info.free == 0
     game_balance_is_conserved(arena)
@@ -172,24 +174,48 @@ def test_the_party_that_stalls_loses_on_its_clock(arena, staller):
     game_balance_is_conserved(arena)
 
 
-def test_the_earliest_live_challenger_is_rewarded_whichever_game_ends_first(arena):
+def test_the_reward_is_shared_equally_by_the_games_live_when_the_solver_lost(arena):
     cheat = ExactOracle(CFG, DATA, (Tamper(6, 11, nudge("l0.weight")),))
     core, job, roots = job_with(arena, cheat)
     first = open_game(arena, core, job, roots, role="challenger")
     second = open_game(arena, core, job, roots, role="challenger2")
-    assert arena.client("deployer").live_games(job) == [first, second]
-    # the cheater plays (and loses) the second game first, hoping to reward a friend
+    third = open_game(arena, core, job, roots, role="challenger3")
+    client = arena.client("deployer")
+    assert client.live_games(job) == [first, second, third] and client.live_count(job) == 3
+    # the cheater plays (and loses) the second game first: its challenger gets its bond and a third of the reward now
     play([(arena.client("solver"), "solver", cheat), (arena.client("challenger2"), "challenger", ExactOracle(CFG, DATA))],
          second, core)
-    assert arena.client("deployer").view(first).phase is Phase.CLOSED
-    assert arena.client("deployer").live_games(job) == []
-    _, stake_first, bond_first = credits(arena, "challenger")
-    _, stake_second, bond_second = credits(arena, "challenger2")
-    bond = arena.client("deployer").bond()
-    assert (stake_first, stake_second) == (TERMS.stake // 2, 0)
-    assert bond_first == bond_second == bond
+    reward, bond = TERMS.stake // 2, client.bond()
+    assert client.view(second).phase is Phase.CHALLENGER_WON
+    assert credits(arena, "challenger2") == (0, 0, bond + reward // 3)
+    assert client.pot(job) == (reward // 3, reward - reward // 3) and client.live_count(job) == 2
     assert arena.market("submitter").job(job).state is JobState.SLASHED
     game_balance_is_conserved(arena)
+    # the game that ended is never closed (nor paid) again, by any call
+    for move in (Timeout(), PostRoots([b"\x00" * 32])):
+        with pytest.raises(ContractError, match="GameWrongPhase"):
+            arena.client("challenger2").send(second, move, core)
+    with pytest.raises(ContractError, match="GameWrongPhase"):
+        arena.client("challenger2").close(second)
+    # the other games are closed when touched: by anyone, or by their own party's next move
+    arena.client("submitter").close(first)
+    assert step_once(arena.client("challenger3"), "challenger", ExactOracle(CFG, DATA), third, core) is not None
+    assert client.view(first).phase is client.view(third).phase is Phase.CLOSED
+    assert credits(arena, "challenger") == (0, 0, bond + reward // 3)
+    assert credits(arena, "challenger3") == (0, 0, bond + reward - 2 * (reward // 3))  # the last takes the remainder
+    assert client.pot(job) == (reward // 3, 0) and client.live_count(job) == 0
+    assert arena.market("submitter").job(job).open_disputes == 0
+    with pytest.raises(ContractError, match="GameWrongPhase"):
+        arena.client("submitter").close(first)
+    game_balance_is_conserved(arena)
+
+
+def test_close_refuses_a_game_whose_job_is_undecided(arena):
+    cheat = ExactOracle(CFG, DATA, (Tamper(6, 11, nudge("l0.weight")),))
+    core, job, roots = job_with(arena, cheat)
+    gid = open_game(arena, core, job, roots)
+    with pytest.raises(ContractError, match="GameJobUndecided"):
+        arena.client("submitter").close(gid)
 
 
 def test_a_queue_of_stalling_challengers_delays_an_honest_solver_by_a_bounded_time(arena):
@@ -223,16 +249,39 @@ def test_bad_openings_are_refused(arena):
     bond = client.bond()
     leaf = (roots[1], b"\x00" * 32, b"\x00" * 32, [])
     with pytest.raises(ContractError, match="GameBadBond"):
-        client.chain.transact(game.challenge(job, core.abi_tuple(), 1, leaf, leaf, 2), value=bond - 1)
+        client.chain.transact(game.challenge(job, core.abi_tuple(), 1, WINDOWS, leaf, leaf, 2), value=bond - 1)
     with pytest.raises(ContractError, match="GameBadDegree"):
-        client.chain.transact(game.challenge(job, core.abi_tuple(), 1, leaf, leaf, 1), value=bond)
+        client.chain.transact(game.challenge(job, core.abi_tuple(), 1, WINDOWS, leaf, leaf, 1), value=bond)
     other = sc.SpecCore(*core.abi_tuple()[:9], layers=(4, 6, 3))
     with pytest.raises(ContractError, match="GameBadSpecCore"):
         client.challenge(job, other, 1)
     with pytest.raises(ContractError, match="GameBadWindow"):
-        client.chain.transact(game.challenge(job, core.abi_tuple(), WINDOWS, leaf, leaf, 2), value=bond)
+        client.chain.transact(game.challenge(job, core.abi_tuple(), WINDOWS, WINDOWS, leaf, leaf, 2), value=bond)
+    with pytest.raises(ContractError, match="GameBadWindow"):  # a window beyond the leaf count the proofs name
+        client.chain.transact(game.challenge(job, core.abi_tuple(), 2, 2, leaf, leaf, 2), value=bond)
+    for count in (0, WINDOWS + 1):  # a leaf count the trace never had (or not yet)
+        with pytest.raises(ContractError, match="GameBadLeafCount"):
+            client.chain.transact(game.challenge(job, core.abi_tuple(), 0, count, leaf, leaf, 2), value=bond)
     with pytest.raises(ContractError, match="GameBadLeaf"):  # a leaf that is not in the trace
-        client.chain.transact(game.challenge(job, core.abi_tuple(), 0, leaf, (b"\x01" * 32, b"\x00" * 32, b"\x00" * 32, []), 2), value=bond)
+        client.chain.transact(game.challenge(job, core.abi_tuple(), 0, WINDOWS, leaf, (b"\x01" * 32, b"\x00" * 32, b"\x00" * 32, []), 2), value=bond)
+    with pytest.raises(ContractError, match="GameBadLeaf"):  # proofs against the current root, named as of 3 leaves
+        trace = client.trace(job)
+        fn = client.challenge_fn(job, core, 1, trace=trace)
+        args = list(fn.args)
+        args[3] = 3
+        client.chain.transact(game.challenge(*args), value=bond)
     with pytest.raises(ContractError, match="GameChallengerIsSolver"):
         arena.client("solver").challenge(job, core, 1)
     assert arena.client("deployer").live_games(job) == []
+    assert arena.client("deployer").live_count(job) == 0
+
+
+def test_a_job_the_one_step_proof_cannot_check_is_refused_not_truncated(arena):
+    # a job posted under a spec core beyond the one-step limits (windows of one step): challenge refuses it whole
+    core = sc.core_of(CFG, DATA)
+    unsupported = sc.SpecCore(*core.abi_tuple()[:5], 1, *core.abi_tuple()[6:9], core.layers)
+    job = sc.award(arena, unsupported, WINDOWS, TERMS)
+    arena.market("solver").commit_trace(job, b"\x01" * 32, b"\x02" * 32, "bafkckpt0")
+    with pytest.raises(ContractError, match="OneStepUnsupported"):
+        arena.client("challenger").challenge(job, unsupported, 0)
+    assert arena.client("deployer").live_count(job) == 0

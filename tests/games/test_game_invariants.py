@@ -86,7 +86,7 @@ class GameMoney(RuleBasedStateMachine):
         try:
             self.games.append(self.arena.client(who).challenge(self.job, self.core, window, degree))
         except TrainyardError:
-            pass  # not allowed now (job over, too many games): nothing may have moved
+            pass  # not allowed now (job over, disputes closed): nothing may have moved
 
     @rule(n=st.integers(0, 2**16))
     def move(self, n):
@@ -136,9 +136,13 @@ class GameMoney(RuleBasedStateMachine):
         c = a.chains["deployer"]
         game = a.client("deployer")
         everyone = [a.address(r) for r in sc.ROLES]
-        live_bonds = sum(int(game.raw(g)["bond"]) for g in game.live_games(self.job))
+        live = game.live_games(self.job)
+        assert game.live_count(self.job) == len(live)
+        live_bonds = sum(int(game.raw(g)["bond"]) for g in live)
         burned_bonds = int(c.call(game.game_contract.functions.totalBurned()))
-        assert c.balance(a.addresses["DisputeGame"]) == live_bonds + sum(game.credit(x) for x in everyone) + burned_bonds
+        pot_left = game.pot(self.job)[1]
+        owed = sum(game.credit(x) for x in everyone)
+        assert c.balance(a.addresses["DisputeGame"]) == live_bonds + owed + pot_left + burned_bonds
         m = Market(c)
         job = m.job(self.job)
         escrow = 0 if job.state.is_over else job.price

@@ -17,7 +17,7 @@ from typing import Any
 from trainyard import merkle
 from trainyard import runtime as rt
 from trainyard.challenger import logic
-from trainyard.challenger.memory import ChallengerMemory
+from trainyard.challenger.memory import ChallengerMemory, Kind
 from trainyard.dispute.client import DisputeClient, TraceLeaf, open_leaf, step_once
 from trainyard.dispute.oracle import ExactOracle
 from trainyard.errors import StoreError, TrainyardError
@@ -74,7 +74,9 @@ class ChallengerAgent:
         self.me = market.chain.address
         self.oracle_factory = oracle_factory
         self._jobs: dict[int, _Job | None] = {}
-        self._done: set[int] = set()
+        # job ids and game ids are numbered independently on chain: one set each (job 1 is not game 1)
+        self._done_jobs: set[int] = memory.finished(Kind.JOB)
+        self._done_games: set[int] = memory.finished(Kind.GAME)
         self._discovered = False
         self.failures = 0
 
@@ -82,11 +84,11 @@ class ChallengerAgent:
     def tick(self) -> Activity:
         checked = opened = moves = 0
         for job_id in range(1, self.market.job_count() + 1):
-            if job_id in self._done:
+            if job_id in self._done_jobs:
                 continue
             view = self.market.job(job_id)
             if view.state.is_over:
-                self._done.add(job_id)
+                self._finish(Kind.JOB, job_id)
                 continue
             if view.winner.lower() == self.me.lower() or not logic.watchable(view, self.policy):
                 continue
@@ -120,6 +122,10 @@ class ChallengerAgent:
             self._jobs[view.job_id] = _Job(cfg, data, core, oracle)
         return self._jobs[view.job_id]
 
+    def _finish(self, kind: Kind, id_: int) -> None:
+        (self._done_jobs if kind is Kind.JOB else self._done_games).add(id_)
+        self.memory.finish(kind, id_)
+
     def _check(self, view: JobView) -> tuple[int, int]:
         """Check the sampled windows now due; open a game on a wrong one. Returns (windows checked, games opened)."""
         done = self.memory.checked(view.job_id)
@@ -128,6 +134,9 @@ class ChallengerAgent:
     def _check_windows(self, view: JobView, todo: list[int]) -> tuple[int, int]:
         if any(j == view.job_id for _, j, _ in self.memory.games()):
             return 0, 0  # one game per job per challenger
+        pending = self.memory.pending(view.job_id)
+        if pending is not None:  # a challenge that reverted or was dropped: send it again
+            return 0, self._dispute(view, pending)
         if not todo:
             return 0, 0
         job = self._job(view)
@@ -140,16 +149,41 @@ class ChallengerAgent:
             job.oracle.interior_digests(w)  # re-executes the window, keeping each step's digest
             mine = job.oracle.state_root((w + 1) * c)
             ok = mine == trace[w][0]
-            self.memory.record_check(view.job_id, w, ok)
             log.info("%s: job %d window %d %s", self.name, view.job_id, w, "agrees" if ok else "is WRONG")
             if ok:
+                self.memory.record_check(view.job_id, w, True)
                 continue
+            # a wrong window counts as checked only once its game is open: until then the dispute is retried
             bad = w if start_known else self._first_bad(job, trace, w)
-            game = self.games.challenge(view.job_id, job.core, bad, self.policy.degree)
-            self.memory.record_game(game, view.job_id, bad)
-            log.info("%s: opened game %d on job %d window %d", self.name, game, view.job_id, bad)
-            return len(todo), 1
+            self.memory.record_pending(view.job_id, bad)
+            return len(todo), self._dispute(view, bad, checked=w)
         return len(todo), 0
+
+    def _dispute(self, view: JobView, window: int, checked: int | None = None) -> int:
+        """Open the game on a wrong window (the job's pending dispute); 1 if it is open now. A challenge that
+        reverts (a commit or a game mined first, a node failure) or is dropped stays pending for the next tick."""
+        job = self._job(view)
+        if job is None:
+            return 0
+        game = self._my_game_on(view.job_id)
+        if game is None:
+            try:
+                game = self.games.challenge(view.job_id, job.core, window, self.policy.degree)
+            except TrainyardError as exc:
+                self.failures += 1
+                log.warning("%s: job %d: the challenge of window %d failed, will retry: %s", self.name, view.job_id,
+                            window, exc)
+                return 0
+        self.memory.record_game(game, view.job_id, window)
+        self.memory.record_check(view.job_id, window if checked is None else checked, False)
+        log.info("%s: opened game %d on job %d window %d", self.name, game, view.job_id, window)
+        return 1
+
+    def _my_game_on(self, job_id: int) -> int | None:
+        """A game this challenger opened on the job, from the chain (a challenge whose answer was lost may have
+        landed)."""
+        evs = self.games.chain.events("DisputeGame", "GameOpened", 0, jobId=job_id, challenger=self.me)
+        return int(evs[-1]["args"]["gameId"]) if evs else None
 
     def _trust_checkpoint(self, job: _Job, trace: list[TraceLeaf], w: int) -> bool:
         """Start from the solver's checkpoint of window w when it is available and matches its leaf."""
@@ -262,7 +296,7 @@ class ChallengerAgent:
                     log.info("%s: found its game %d on job %d after a restart", self.name, a["gameId"], a["jobId"])
             self._discovered = True
         for game_id, job_id, window in self.memory.games():
-            if game_id in self._done:
+            if game_id in self._done_games:
                 continue
             job = self._jobs.get(job_id)
             if job is None:  # a restarted agent: rebuild the game's agreed start
@@ -273,7 +307,7 @@ class ChallengerAgent:
                     self._trust_checkpoint(job, self.games.trace(job_id), window - 1)
             try:
                 if self.games.view(game_id).phase.over:
-                    self._done.add(game_id)
+                    self._finish(Kind.GAME, game_id)
                     continue
                 if step_once(self.games, "challenger", job.oracle, game_id, job.core) is not None:
                     moves += 1

@@ -16,6 +16,7 @@ from trainyard.dispute import logic
 from trainyard.dispute.logic import GameView, Move, Phase, Posted
 from trainyard.dispute.oracle import ExactOracle
 from trainyard.errors import ContractError
+from trainyard.jobs import JobState
 from trainyard.runtime import commit
 from trainyard.spec_core import SpecCore
 
@@ -69,16 +70,32 @@ class DisputeClient:
         )
 
     def live_games(self, job_id: int) -> list[int]:
-        return [int(g) for g in self.chain.call(self.game_contract.functions.liveGames(job_id))]
+        """The job's games not yet ended or closed, by id (the contract keeps only their count: ids from events)."""
+        return [g for g in self.games_of_job(job_id) if not self.phase(g).over]
+
+    def live_count(self, job_id: int) -> int:
+        return int(self.chain.call(self.game_contract.functions.liveCount(job_id)))
+
+    def pot(self, job_id: int) -> tuple[int, int]:
+        """(share per game, not yet paid) of the job's slash reward while its games are being closed."""
+        share, left = self.chain.call(self.game_contract.functions.pot(job_id))
+        return int(share), int(left)
+
+    def phase(self, game_id: int) -> Phase:
+        return Phase(int(self.raw(game_id)["phase"]))
 
     def games_of_job(self, job_id: int) -> list[int]:
         return [int(e["args"]["gameId"]) for e in self.chain.events("DisputeGame", "GameOpened", 0, jobId=job_id)]
 
     def trace(self, job_id: int) -> list[TraceLeaf]:
-        """Every committed window's leaf, from the market's events."""
+        """Every committed window's leaf, from the market's events (the trace as it is now)."""
         evs = sorted(self.chain.events("JobMarket", "TraceCommitted", 0, jobId=job_id), key=lambda e: e["args"]["window"])
         return [TraceLeaf(bytes(e["args"]["stateRoot"]), str(e["args"]["checkpointCID"]), bytes(e["args"]["interiorRoot"]))
                 for e in evs]
+
+    def market_decided(self, job_id: int) -> bool:
+        """Whether the job is decided with games possibly still live (slashed: by a game or a training timeout)."""
+        return JobState(int(self.chain.call(self.market.functions.state(job_id)))) is JobState.SLASHED
 
     def bond(self) -> int:
         return int(self.chain.call(self.game_contract.functions.bond()))
@@ -87,32 +104,51 @@ class DisputeClient:
         return int(self.chain.call(self.game_contract.functions.credits(to_checksum_address(account or self.chain.address))))
 
     # -- writes ---------------------------------------------------------------------------------------------
-    def challenge(self, job_id: int, core: SpecCore, window: int, degree: int = 2) -> int:
-        """Open a game on trace leaf ``window`` (leaves rebuilt from the market's events)."""
-        trace = self.trace(job_id)
+    def challenge_fn(self, job_id: int, core: SpecCore, window: int, degree: int = 2,
+                     trace: list[TraceLeaf] | None = None) -> Any:
+        """The ``challenge`` call opening leaf ``window``, with proofs made against ``trace`` (default: the trace now)
+        and the leaf count they were made against, so that a commit mined first does not void them."""
+        trace = self.trace(job_id) if trace is None else trace
         prev = open_leaf(trace, window - 1) if window > 0 else (b"\x00" * 32, b"\x00" * 32, b"\x00" * 32, [])
-        fn = self.game_contract.functions.challenge(job_id, core.abi_tuple(), window, prev, open_leaf(trace, window), degree)
-        receipt = self.chain.transact(fn, value=self.bond(), label="challenge")
+        return self.game_contract.functions.challenge(job_id, core.abi_tuple(), window, len(trace), prev,
+                                                      open_leaf(trace, window), degree)
+
+    def challenge(self, job_id: int, core: SpecCore, window: int, degree: int = 2,
+                  trace: list[TraceLeaf] | None = None) -> int:
+        """Open a game on trace leaf ``window`` (leaves rebuilt from the market's events unless ``trace`` is given)."""
+        receipt = self.chain.transact(self.challenge_fn(job_id, core, window, degree, trace), value=self.bond(),
+                                      label="challenge")
         (ev,) = self.game_contract.events.GameOpened().process_receipt(receipt, errors=DISCARD)
         return int(ev["args"]["gameId"])
 
-    def send(self, game_id: int, move: Move, core: SpecCore) -> None:
+    def close(self, game_id: int) -> None:
+        """Close a live game of a decided job (bond back plus its share of the pot to its challenger)."""
+        self.chain.transact(self.game_contract.functions.close(game_id), label="close")
+
+    def move_fn(self, game_id: int, move: Move, core: SpecCore) -> tuple[Any, str]:
+        """The contract call making ``move`` in a game, and its label."""
         f = self.game_contract.functions
         match move:
             case logic.PostRoots(roots):
-                fn, label = f.postRoots(game_id, roots), "postRoots"
+                return f.postRoots(game_id, roots), "postRoots"
             case logic.Pick(roots, segment):
-                fn, label = f.pick(game_id, roots, segment), "pick"
+                return f.pick(game_id, roots, segment), "pick"
             case logic.RevealOp(prev, nxt, hashes):
-                fn, label = f.revealOp(game_id, core.abi_tuple(), prev, nxt, hashes), "revealOp"
+                return f.revealOp(game_id, core.abi_tuple(), prev, nxt, hashes), "revealOp"
             case logic.NameChunk(out_index, chunk, leaf_hash, proof):
-                fn, label = f.nameChunk(game_id, out_index, chunk, leaf_hash, proof), "nameChunk"
+                return f.nameChunk(game_id, out_index, chunk, leaf_hash, proof), "nameChunk"
             case logic.RevealChunk(data):
-                fn, label = f.revealChunk(game_id, data), "revealChunk"
+                return f.revealChunk(game_id, data), "revealChunk"
             case logic.ProveElement(chunk, element, prev, inputs, row):
-                fn, label = f.proveElement(game_id, core.abi_tuple(), (chunk, element, prev, inputs, row)), "proveElement"
+                return f.proveElement(game_id, core.abi_tuple(), (chunk, element, prev, inputs, row)), "proveElement"
             case logic.Timeout():
-                fn, label = f.timeout(game_id), "timeout"
+                return f.timeout(game_id), "timeout"
+            case logic.Close():
+                return f.close(game_id), "close"
+        raise TypeError(f"not a move: {move!r}")
+
+    def send(self, game_id: int, move: Move, core: SpecCore) -> None:
+        fn, label = self.move_fn(game_id, move, core)
         self.chain.transact(fn, label=label)
 
     def claim(self) -> int:
@@ -123,9 +159,13 @@ class DisputeClient:
 
 
 def step_once(client: DisputeClient, role: str, oracle: ExactOracle, game_id: int, core: SpecCore) -> Move | None:
-    """Make this party's next move in a game, if it has one now; return it."""
+    """Make this party's next move in a game, if it has one now; return it. A live game of a decided job is closed
+    (:class:`~trainyard.dispute.logic.Close`) whoever's turn it is: that pays its challenger and frees the job."""
     view = client.view(game_id)
-    if role == "solver":
+    move: Move | None
+    if logic.must_close(view, client.market_decided(view.job_id)):
+        move = logic.Close()
+    elif role == "solver":
         move = logic.solver_move(view, oracle)
     else:
         move = logic.challenger_move(view, oracle, client.posted(game_id))
@@ -134,7 +174,8 @@ def step_once(client: DisputeClient, role: str, oracle: ExactOracle, game_id: in
     try:
         client.send(game_id, move, core)
     except ContractError as exc:
-        # a party whose computation the contract rejects cannot move; its clock runs out and it loses
+        # a party whose computation the contract rejects cannot move; its clock runs out and it loses (a close that
+        # fails was beaten to it by another party's)
         log.warning("game %d: the %s cannot %s: %s", game_id, role, type(move).__name__, exc)
         return None
     log.info("game %d: %s %s", game_id, role, type(move).__name__)

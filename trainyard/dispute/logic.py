@@ -106,7 +106,18 @@ class Timeout:
     pass
 
 
-Move = PostRoots | Pick | RevealOp | NameChunk | RevealChunk | ProveElement | Timeout
+@dataclass(frozen=True)
+class Close:
+    """Close a live game whose job is decided (anyone may; it pays the challenger its bond and pot share)."""
+
+
+Move = PostRoots | Pick | RevealOp | NameChunk | RevealChunk | ProveElement | Timeout | Close
+
+
+def must_close(view: GameView, job_decided: bool) -> bool:
+    """A live game of a job that is already decided (slashed by another game or by the training timeout) can only be
+    closed: every party's next action on it, the solver's included (the market keeps the job open until it is)."""
+    return job_decided and not view.phase.over
 
 
 def points(lo: int, hi: int, degree: int) -> list[int]:
