@@ -44,9 +44,12 @@ test: bootstrap compile chromium slither
 
 # Static analysis of the compiled contracts (brownie's artifacts, no native solc). Fails on any High or Medium
 # finding not triaged: detectors excluded (Low/Informational only) with reasons in slither.config.json, single
-# false positives with reasons in slither.db.json. contracts/test/ and node_modules are not analysed.
+# false positives as `// slither-disable-next-line <detector> (reason)` beside their line. contracts/test/ and
+# node_modules are not analysed. After an incremental compile the artifacts can disagree on source numbering, which
+# slither trusts (tools/build_consistent.py): then everything is compiled afresh first.
 slither: $(SLITHER_VENV)/.installed compile
 	@$(SLITHER_VENV)/bin/python tools/slither_config_check.py
+	@$(BIN)/python tools/build_consistent.py || $(BIN)/brownie compile --all > /dev/null
 	$(SLITHER_VENV)/bin/slither . --compile-force-framework brownie --ignore-compile
 
 # The property tests with the `fuzz` hypothesis profile: random, ten times the examples (tests/conftest.py). A long

@@ -333,7 +333,8 @@ contract DisputeGame is IDisputeGame {
             credits[g.solver] += reward;
             totalBurned += g.bond - reward;
             emit GameEnded(gameId, jobId, false, g.solver, g.bond - reward);
-            market.resolveDispute(jobId, false, g.challenger);
+            // slither-disable-next-line unused-return (a challenger's loss slashes nothing: the reward is 0)
+        market.resolveDispute(jobId, false, g.challenger);
             return;
         }
         g.phase = Phase.ChallengerWon;
@@ -368,6 +369,7 @@ contract DisputeGame is IDisputeGame {
         g.phase = Phase.Closed;
         credits[g.challenger] += g.bond + paid;
         emit GameClosed(gameId, jobId, g.challenger, paid);
+        // slither-disable-next-line unused-return (closing a game slashes nothing: the reward is 0)
         market.resolveDispute(jobId, false, g.challenger);
         return true;
     }
@@ -389,9 +391,9 @@ contract DisputeGame is IDisputeGame {
         }
         g.lastMove = uint40(block.timestamp);
         g.solverTurn = !g.solverTurn;
-        if (g.phase == Phase.Reveal) g.phase = Phase.NameChunk;
-        else if (g.phase == Phase.NameChunk) g.phase = Phase.RevealChunk;
-        else if (g.phase == Phase.RevealChunk) g.phase = Phase.Prove;
+        // the one-step moves follow each other: Reveal -> NameChunk -> RevealChunk -> Prove
+        Phase p = g.phase;
+        if (p >= Phase.Reveal && p <= Phase.RevealChunk) g.phase = Phase(uint8(p) + 1);
     }
 
     function _deadline(Game storage g) private view returns (uint256) {

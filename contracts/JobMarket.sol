@@ -42,6 +42,7 @@ contract JobMarket is IJobMarket {
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => mapping(uint256 index => StoredBid)) private _bids;
     /// @dev Roots of the perfect subtrees of each job's trace, one per set bit of its leaf count (below 2^24).
+    // slither-disable-next-line uninitialized-state (written through the storage pointer in _append)
     mapping(uint256 jobId => bytes32[24]) private _frontier;
     /// @dev sha256 of the newest leaf's checkpoint CID: the result must be that checkpoint.
     mapping(uint256 jobId => bytes32) private _lastCheckpoint;
@@ -71,6 +72,7 @@ contract JobMarket is IJobMarket {
     function setDisputeGame(address game) external {
         if (msg.sender != _deployer) revert JobMarketNotDeployer(msg.sender);
         if (disputeGame != address(0)) revert JobMarketDisputeGameAlreadySet(disputeGame);
+        if (game == address(0)) revert JobMarketInvalidParams("dispute game");
         disputeGame = game;
         emit DisputeGameSet(game);
     }

@@ -8,7 +8,7 @@ import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
 /// @title OneStep
 /// @notice See {IOneStep}. Slots, ops and encodings are those of docs/disputes.md and trainyard/runtime/commit.py.
 contract OneStep is IOneStep {
-    /// @notice Models deeper than this are not disputable (bounds every loop over slots).
+    /// @notice Models deeper than this are not disputable (bounds every loop over slots and every reveal).
     uint256 public constant MAX_LAYERS = 16;
     /// @notice The widest layer (input features and classes included) a dispute can settle.
     uint256 public constant MAX_WIDTH = 64;
@@ -187,13 +187,14 @@ contract OneStep is IOneStep {
         uint256 out = core.layers[o.l + 1];
         if (o.kind == Kind.Linear) {
             // z[b, o] = clamp(rshift(sum_k a[b, k] * W[o, k]) + bias[o]); in = w_l, out = w_{l+1}
+            // slither-disable-next-line divide-before-multiply (an integer row index, rounded down on purpose)
             (uint256 b, uint256 j) = (pos / out, pos % out);
             return FixedOps.linearOut(_gather(t[0], b * inw, 1, inw), _gather(t[1], j * inw, 1, inw), _at(t[2], j));
         }
         if (o.kind == Kind.Relu) return FixedOps.relu(_at(t[0], pos));
         if (o.kind == Kind.Softmax) {
             (uint256 b, uint256 k) = (pos / out, pos % out);
-            int256[] memory p = FixedOps.softmax(_gather(t[0], b * out, 1, out));
+            int256[] memory p = FixedOps.softmax(_gather(t[0], pos - k, 1, out)); // pos - k: the row's first element
             return _at(t[1], b) == int256(k) ? p[k] - FixedOps.ONE : p[k];
         }
         if (o.kind == Kind.GradWeight) {
@@ -204,6 +205,7 @@ contract OneStep is IOneStep {
         if (o.kind == Kind.GradBias) return FixedOps.gradBiasOut(_gather(t[0], pos, out, batch));
         if (o.kind == Kind.GradInput) {
             // g_{l-1}[b, i] = z_{l-1}[b, i] > 0 ? clamp(rshift(sum_j g_l[b, j] * W[j, i])) : 0
+            // slither-disable-next-line divide-before-multiply (an integer row index, rounded down on purpose)
             (uint256 b, uint256 i) = (pos / inw, pos % inw);
             return FixedOps.gradInputOut(_gather(t[0], b * out, 1, out), _gather(t[1], i, inw, out), _at(t[2], pos));
         }

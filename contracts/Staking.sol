@@ -86,12 +86,13 @@ contract Staking is IStaking {
     /// @inheritdoc IStaking
     function withdraw() external {
         Unbonding memory u = _unbonding[msg.sender];
+        // slither-disable-next-line incorrect-equality (a recorded amount, not a balance)
         if (u.amount == 0 || block.timestamp < u.releaseAt) {
             revert StakingNotWithdrawable(msg.sender, u.amount, u.releaseAt, uint64(block.timestamp));
         }
         delete _unbonding[msg.sender];
         emit Withdrawn(msg.sender, u.amount);
-        _send(msg.sender, u.amount);
+        _sendToCaller(u.amount);
     }
 
     /// @inheritdoc IStaking
@@ -139,7 +140,7 @@ contract Staking is IStaking {
         if (amount == 0) revert StakingNoCredit(msg.sender);
         credits[msg.sender] = 0;
         emit CreditClaimed(msg.sender, amount);
-        _send(msg.sender, amount);
+        _sendToCaller(amount);
     }
 
     /// @inheritdoc IStaking
@@ -173,8 +174,10 @@ contract Staking is IStaking {
         }
     }
 
-    function _send(address to, uint256 amount) private {
-        (bool ok,) = to.call{value: amount}("");
-        if (!ok) revert StakingTransferFailed(to, amount);
+    /// @dev Pay the caller what it is owed (a withdrawal or its credits), after its record was cleared.
+    function _sendToCaller(uint256 amount) private {
+        // slither-disable-next-line arbitrary-send-eth (the caller, paid what its own record said, cleared first)
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert StakingTransferFailed(msg.sender, amount);
     }
 }

@@ -139,8 +139,9 @@ contract VerifierPool is IVerifierPool {
         address solver = market.job(jobId).winner;
         uint256 n = a.members;
         uint256 from = a.tries;
-        address chosen;
+        address chosen = address(0);
         for (uint256 k = from; k < from + MAX_DRAW_TRIES; ++k) {
+            // slither-disable-next-line weak-prng (a block hash seeds it on purpose: docs/disputes.md, the draw's randomness)
             address v = _members[uint256(keccak256(abi.encode(seed, k))) % n];
             if (v != solver && _active[v] && staking.freeStake(v) >= verifierStake) {
                 chosen = v;
@@ -203,6 +204,7 @@ contract VerifierPool is IVerifierPool {
         j = new uint256[](k);
         for (uint256 i = 0; i < k; ++i) {
             w[i] = _sampledWindow(seed, i, windows);
+            // slither-disable-next-line weak-prng (the draw's seed: docs/disputes.md, the draw's randomness)
             j[i] = uint256(keccak256(abi.encode(seed, i, 1))) % inner;
         }
     }
@@ -215,6 +217,7 @@ contract VerifierPool is IVerifierPool {
     }
 
     function _sampledWindow(bytes32 seed, uint256 i, uint256 windows) private pure returns (uint256) {
+        // slither-disable-next-line weak-prng (the draw's seed: docs/disputes.md, the draw's randomness)
         return uint256(keccak256(abi.encode(seed, i, 0))) % windows;
     }
 
@@ -285,6 +288,7 @@ contract VerifierPool is IVerifierPool {
         uint256 windows = market.job(jobId).numWindows;
         uint256 k = _sampleCount(windows);
         for (uint256 i = 0; i < k; ++i) {
+            // slither-disable-next-line incorrect-equality (window indices, not balances)
             if (_sampledWindow(seed, i, windows) == window) return true;
         }
         return false;

@@ -2,7 +2,7 @@
 
 slither.config.json: every detector in ``detectors_to_exclude`` has a one-line reason in ``triage`` and every reason
 names an excluded detector; no High or Medium detector is excluded wholesale; slither fails on Medium and above.
-slither.db.json (slither's triage database: single findings it hides): every entry names its check and a reason.
+`// slither-disable-next-line <detector> (reason)` comments in contracts/: every one names its reason.
 A config that does not parse is an error here, where slither itself would fall back to its defaults.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -30,15 +31,15 @@ def problems(root: Path) -> list[str]:
             for d in sorted(set(reasons) - excluded)]
     out += [f"triage reason for {d!r} is empty" for d, why in reasons.items() if not str(why).strip()]
     out += [f"{d!r} is not a slither detector" for d in sorted(excluded - set(impact))]
-    out += [f"{d!r} is a {impact[d].name} detector: triage its findings one by one in slither.db.json instead"
+    out += [f"{d!r} is a {impact[d].name} detector: triage its findings one by one beside their line instead"
             for d in sorted(excluded & set(impact)) if impact[d] not in ALLOWED]
     if config.get("fail_on") not in ("medium", "low", "pedantic"):
         out.append(f"fail_on must be 'medium' (or stricter), got {config.get('fail_on')!r}")
-    db = root / "slither.db.json"
-    for entry in json.loads(db.read_text()) if db.exists() else []:
-        if not all(str(entry.get(k, "")).strip() for k in ("id", "check", "description", "reason")):
-            out.append(f"slither.db.json: entry {entry.get('id', '?')} needs id, check, description (slither matches "
-                       "on it) and a reason")
+    for sol in sorted((root / "contracts").rglob("*.sol")):
+        for n, line in enumerate(sol.read_text().splitlines(), 1):
+            if "slither-disable" in line and not re.search(r"slither-disable\S*\s+[\w,-]+\s+\(.+\)", line):
+                out.append(f"{sol.relative_to(root)}:{n}: a slither-disable comment needs the detector and its "
+                           "reason in parentheses")
     return out
 
 

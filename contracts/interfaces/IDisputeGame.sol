@@ -249,6 +249,6 @@ interface IDisputeGame {
     /// @notice Who must move next and until when.
     /// @param gameId The game.
     /// @return mover The party to move.
-    /// @return deadline The last second it may move.
-    function deadline(uint256 gameId) external view returns (address mover, uint256 deadline);
+    /// @return deadline_ The last second it may move.
+    function deadline(uint256 gameId) external view returns (address mover, uint256 deadline_);
 }

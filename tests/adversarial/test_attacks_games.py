@@ -109,7 +109,7 @@ def contract_solver_wins(arena: sc.Arena, terms: sc.Terms = TERMS) -> tuple[int,
     solver = Contracted(arena.chains["solver"])
     m = MarketSpec(max_price=terms.price, stake_per_bid=terms.stake, bid_period=600, reveal_period=600,
                    train_period=terms.train_period, challenge_period=terms.challenge_period)
-    job = arena.market("submitter").post_job(CORE.spec_hash(), "bafkspec", WINDOWS, m)
+    job = arena.market("submitter").post_job(CORE, "bafkspec", WINDOWS, m)
     market, staking = arena.chains["solver"].contract("JobMarket").functions, arena.chains["solver"].contract("Staking").functions
     solver.batch([call(staking.deposit(), terms.stake),
                   call(market.commitBid(job, bid_commitment(job, solver.address, terms.price, SALT)))], value=terms.stake)

@@ -123,7 +123,7 @@ def award(a: Arena, core: SpecCore, windows: int, terms: Terms = Terms()) -> int
     """The submitter posts a job under ``core``; the solver is its only bidder and wins. Returns the job id."""
     m = MarketSpec(max_price=terms.price, stake_per_bid=terms.stake, bid_period=600, reveal_period=600,
                    train_period=terms.train_period, challenge_period=terms.challenge_period)
-    job_id = a.market("submitter").post_job(core.spec_hash(), "bafkspec", windows, m)
+    job_id = a.market("submitter").post_job(core, "bafkspec", windows, m)
     solver = a.market("solver")
     solver.deposit(terms.stake)
     index = solver.commit_bid(job_id, terms.price, b"\x01" * 32)
