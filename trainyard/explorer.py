@@ -105,6 +105,15 @@ class Explorer:
                 self._gas[tx] = int(receipt["gasUsed"])
             return self._gas[tx]
 
+    def _reward_shares(self) -> list[tuple[str, int]]:
+        """(challenger, wei) of every share of a slash reward paid by the game contract: to the game the solver lost
+        (its `GameEnded`, with the share in `PotRecorded`) and to each game closed afterwards (`GameClosed`)."""
+        shares = {int(e["args"]["gameId"]): int(e["args"]["share"]) for e in self.chain.events("DisputeGame", "PotRecorded", 0)}
+        out = [(str(e["args"]["rewarded"]), shares[int(e["args"]["gameId"])])
+               for e in self.chain.events("DisputeGame", "GameEnded", 0) if int(e["args"]["gameId"]) in shares]
+        out += [(str(e["args"]["challenger"]), int(e["args"]["share"])) for e in self.chain.events("DisputeGame", "GameClosed", 0)]
+        return out
+
     def stakes(self) -> list[dict[str, Any]]:
         who: set[str] = set()
         for ev, key in (("BidCommitted", "bidder"), ("JobPosted", "submitter")):
@@ -115,9 +124,13 @@ class Explorer:
         for e in self.chain.events("JobMarket", "JobFinalized", 0):
             earned[e["args"]["solver"]] = earned.get(e["args"]["solver"], 0) + int(e["args"]["payment"])
         slashed: dict[str, int] = {}
+        game = self.chain.addresses.get("DisputeGame", "")
         for e in self.chain.events("Staking", "StakeSlashed", 0):  # slash rewards earn their beneficiary
-            earned[e["args"]["beneficiary"]] = earned.get(e["args"]["beneficiary"], 0) + int(e["args"]["reward"])
+            if e["args"]["beneficiary"] != game:  # a game's reward is shared among its games' challengers (below)
+                earned[e["args"]["beneficiary"]] = earned.get(e["args"]["beneficiary"], 0) + int(e["args"]["reward"])
             slashed[e["args"]["account"]] = slashed.get(e["args"]["account"], 0) + int(e["args"]["amount"])
+        for account, share in self._reward_shares():
+            earned[account] = earned.get(account, 0) + share
         rows = []
         for a in sorted(who):
             info = self.market.stake_info(a)

@@ -305,10 +305,13 @@ def test_griefers_opening_games_to_the_last_second_delay_an_honest_solver_by_a_b
     w3 = arena.chains["deployer"].w3
     games = []
     # each griefer opens its game before the previous one ran out, the last in the last second of the period
-    for g, at in zip(griefers, (result_at + 10, result_at + cp // 2, result_at + cp - 2, result_at + cp - 1)):
+    for g, at in zip(griefers, (result_at + 10, result_at + cp // 2, result_at + cp - 10, result_at + cp - 1)):
         w3.provider.make_request("evm_setNextBlockTimestamp", [at])
         games.append(DisputeClient(g).challenge(job, CORE, 1))
+        opened = arena.chains["deployer"].events("DisputeGame", "GameOpened", 0, gameId=games[-1])[0]
+        assert w3.eth.get_block(opened["blockNumber"])["timestamp"] == at
         assert step_once(arena.client("solver"), "solver", HONEST, games[-1], CORE) is not None  # answered at once
+    w3.provider.make_request("evm_mine", [max(result_at + cp, arena.now() + 1)])  # the period is over
     with pytest.raises(ContractError, match="JobMarketDisputesClosed"):  # a second later, no more games
         DisputeClient(socks(arena, 1)[0]).challenge(job, CORE, 1)
     assert step_once(DisputeClient(griefers[0]), "challenger", wrong, games[0], CORE) is not None  # one griefer plays on

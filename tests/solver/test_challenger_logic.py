@@ -50,3 +50,25 @@ def test_due_windows_are_committed_sampled_and_unchecked():
     p = ChallengerPolicy(sample_rate=1.0)
     assert due(BASE, p, set()) == [0, 1, 2, 3, 4]
     assert due(BASE, p, {0, 2}) == [1, 3, 4]
+
+
+def test_memory_keeps_finished_jobs_and_games_apart_and_clears_a_pending_dispute_when_its_game_opens(tmp_path):
+    from trainyard.challenger.memory import ChallengerMemory, Kind
+
+    m = ChallengerMemory(tmp_path / "c.sqlite")
+    m.finish(Kind.JOB, 1)
+    assert m.finished(Kind.JOB) == {1} and m.finished(Kind.GAME) == set()  # job 1 is not game 1
+    m.record_pending(2, 3)
+    assert m.pending(2) == 3 and m.checked(2) == {}  # a wrong window waiting for its game is not "checked"
+    m.record_game(1, 2, 3)
+    assert m.pending(2) is None and m.games() == [(1, 2, 3)]
+    again = ChallengerMemory(tmp_path / "c.sqlite")  # a restart reads the same
+    assert again.finished(Kind.JOB) == {1} and again.finished(Kind.GAME) == set()
+
+
+def test_a_live_game_of_a_decided_job_must_be_closed_by_whoever_moves_next():
+    from trainyard.dispute.logic import GameView, Phase, must_close
+
+    live = GameView(1, 2, ZERO, ZERO, Phase.STEPS, True, 2, 0, 0, 4, 0, 0, 0, 10, 5)
+    assert must_close(live, job_decided=True) and not must_close(live, job_decided=False)
+    assert not must_close(replace(live, phase=Phase.CHALLENGER_WON), job_decided=True)
