@@ -190,10 +190,15 @@ contract JobMarket is IJobMarket {
     /// @inheritdoc IJobMarket
     function releaseBid(uint256 jobId, uint256 index) external {
         Job storage j = _job(jobId);
-        if (state(jobId) == JobState.AwaitingSettlement) _settle(jobId, j);
-        if (!j.settled) revert JobMarketInvalidState(jobId, state(jobId));
-        if (index >= _auctions[jobId].bidCount) revert JobMarketNoBid(jobId, index);
-        if (j.bestPrice != 0 && index == _auctions[jobId].bestIndex) revert JobMarketWinningBid(jobId, index);
+        if (!j.settled) {
+            // the phase is derived only when needed: a settled job (Refunded included) is past the auction
+            JobState s = state(jobId);
+            if (s != JobState.AwaitingSettlement) revert JobMarketInvalidState(jobId, s);
+            _settle(jobId, j);
+        }
+        Auction memory a = _auctions[jobId];
+        if (index >= a.bidCount) revert JobMarketNoBid(jobId, index);
+        if (j.bestPrice != 0 && index == a.bestIndex) revert JobMarketWinningBid(jobId, index);
         StoredBid storage b = _bids[jobId][index];
         uint8 flags = b.flags;
         if (flags & RELEASED != 0) revert JobMarketBidAlreadyReleased(jobId, index);

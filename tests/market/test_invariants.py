@@ -1,13 +1,17 @@
 """Money is conserved whatever anyone does, in any order.
 
 A hypothesis RuleBasedStateMachine drives Staking and JobMarket on Anvil with random deposits, withdrawal requests
-and withdrawals, posts, cancels, sealed bids, reveals (honest, wrong, void), settlements, trace commits, results,
-finalizations, training timeouts, disputes and claims, with the clock moved at random. After every step:
+and withdrawals, posts, cancels, sealed bids, reveals (honest, wrong, void), settlements, bid releases, trace
+commits, results, finalizations, training timeouts, disputes and claims, with the clock moved at random; and an
+attacker: a contract (contracts/test/Attacker.sol) that batches many commits and void reveals in one transaction and
+tries to release a bid twice, another's bid, or the winner's. After every step:
 
 - Staking's ETH balance == Σ free + Σ locked + Σ unbonding + Σ credits + burned (and each account's views match a
   model kept here);
 - JobMarket's ETH balance == Σ escrow still held for open jobs + Σ credits;
-- every claim and withdrawal pays exactly what the model says is owed, and nothing more can be taken.
+- every claim and withdrawal pays exactly what the model says is owed, and nothing more can be taken;
+- each account's free, locked (and locked by the market) stake and credits are what the rules give it, honest
+  bidders and the attacker alike, so no honest bidder is ever worse off than the rules say.
 """
 
 import brownie
@@ -17,10 +21,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from conftest import ETH, INTERIOR, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, commitment, salt
+from conftest import CORE, ETH, INTERIOR, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, commitment, salt
 
 BPS = 10_000
 OPEN, CANCELLED, REFUNDED, FINALIZED, SLASHED = range(5)
+BIDDING, AWAITING = 1, 3  # JobState
 STAKE = ETH // 2
 
 actor = st.integers(min_value=0, max_value=4)
@@ -61,6 +66,10 @@ class _Web3Contract:
     def __str__(self):
         return self._c.address
 
+    def encode(self, name, *args):
+        """Calldata of `name(*args)`: one call of an attacker's batch."""
+        return self._c.encode_abi(name, args=[str(a) if hasattr(a, "address") else a for a in args])
+
     def __getattr__(self, name):
         fn = getattr(self._c.functions, name)
 
@@ -100,27 +109,31 @@ class Money(RuleBasedStateMachine):
         super().__init__()
         self.chain = brownie.chain
 
-    @initialize(rounds=st.lists(st.tuples(actor, prices, st.integers(min_value=0, max_value=6), stages),
+    @initialize(rounds=st.lists(st.tuples(actor, prices, st.integers(min_value=0, max_value=6), stages, st.booleans()),
                                 min_size=1, max_size=3))
     def setup(self, rounds):
         # fresh contracts for every example (the contract classes and accounts are set on the class by the test)
         owner = self.owner
         self.staking = _deploy(self.Staking, 7 * 24 * 3600, sender=owner)
-        self.market = _deploy(self.JobMarket, str(self.staking), REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, sender=owner)
-        self.staking.setAuthorized(self.market, True, {"from": owner})
+        self.market = _deploy(self.JobMarket, str(self.staking), self.one_step, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS,
+                              sender=owner)
+        self.staking.wire([str(self.market)], {"from": owner})
         self.market.setDisputeGame(self.game, {"from": owner})
-        self.free = {a: 0 for a in self.people}
-        self.locked = {a: 0 for a in self.people}
-        self.unbonding = {a: 0 for a in self.people}
-        self.s_credit = {a: 0 for a in self.people + [self.game]}
-        self.m_credit = {a: 0 for a in self.people + [self.game]}
+        self.attacker = _deploy(self.Attacker, sender=self.attacker_owner)
+        self.atk = str(self.attacker)
+        everyone = self.people + [self.atk]
+        self.free = {a: 0 for a in everyone}
+        self.locked = {a: 0 for a in everyone}
+        self.unbonding = {a: 0 for a in everyone}
+        self.s_credit = {a: 0 for a in everyone + [self.game]}
+        self.m_credit = {a: 0 for a in everyone + [self.game]}
         self.burned = 0
         self.jobs = []  # dicts: submitter, max, bids [{bidder, price, salt, revealed}], settled, winner, price, outcome, leaves, result, disputes
         # start from a market with stake and jobs, so that short random sequences already reach the later phases
         for n, a in enumerate(self.people):
             self.deposit(n, 2 * ETH)
-        for who, prices, skip, stage in rounds:
-            self.round(who, prices, skip, stage)
+        for who, prices, skip, stage, attack in rounds:
+            self.round(who, prices, skip, stage, attack)
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _pick(self, i):
@@ -177,7 +190,7 @@ class Money(RuleBasedStateMachine):
     @rule(who=actor, price=st.integers(min_value=1, max_value=ETH))
     def post(self, who, price):
         a = self.people[who]
-        self.market.postJob(b"\x01" * 32, "spec", (STAKE, 2, 100, 100, 1000, 100), {"from": a, "value": price})
+        self.market.postJob(CORE, "spec", (STAKE, 2, 100, 100, 1000, 100), {"from": a, "value": price})
         self.jobs.append(dict(id=len(self.jobs) + 1, submitter=a, max=price, bids=[], settled=False, winner=None, price=0, outcome=OPEN,
                               leaves=0, result=False, disputes=0))
 
@@ -203,7 +216,7 @@ class Money(RuleBasedStateMachine):
             assert self.free[a] >= STAKE and a != j["submitter"]
             self.free[a] -= STAKE
             self.locked[a] += STAKE
-            j["bids"].append(dict(bidder=a, price=price, salt=s, revealed=False))
+            j["bids"].append(dict(bidder=a, price=price, salt=s, revealed=False, released=False))
 
     @rule(i=job_pick, k=st.integers(min_value=0, max_value=20), honest=st.booleans())
     def reveal(self, i, k, honest):
@@ -212,6 +225,8 @@ class Money(RuleBasedStateMachine):
             return
         idx, n = j["id"] - 1, k % len(j["bids"])
         b = j["bids"][n]
+        if b["bidder"] == self.atk:  # the attacker's bids are revealed by its own batches
+            return
         price = b["price"] if honest else b["price"] + 1
         if self._try(self.market.revealBid, idx + 1, n, price, b["salt"], {"from": b["bidder"]}) is not None:
             assert honest and not b["revealed"]
@@ -226,20 +241,108 @@ class Money(RuleBasedStateMachine):
             j["price"] = valid[1][0] if len(valid) > 1 else valid[0][0]
         else:
             j["outcome"] = REFUNDED
-        self.m_credit[j["submitter"]] += j["max"] - j["price"]
-        penalty = STAKE * REVEAL_PENALTY_BPS // BPS
-        for n, b in enumerate(j["bids"]):
-            if n == j["winner"]:
-                continue
-            a = b["bidder"]
-            self.locked[a] -= STAKE
-            if not b["revealed"]:
-                reward = penalty * SLASH_REWARD_BPS // BPS
-                self.s_credit[j["submitter"]] += reward
-                self.burned += penalty - reward
-                self.free[a] += STAKE - penalty
-            else:
-                self.free[a] += STAKE
+        self.m_credit[j["submitter"]] += j["max"] - j["price"]  # no bid is touched: each is released on its own
+
+    def _release_model(self, j, n):
+        """Bid n of job j is released: its stake back to its bidder, less the penalty if unrevealed or void."""
+        b = j["bids"][n]
+        b["released"] = True
+        a = b["bidder"]
+        self.locked[a] -= STAKE
+        if b["revealed"] and 0 < b["price"] <= j["max"]:
+            self.free[a] += STAKE
+        else:
+            penalty = STAKE * REVEAL_PENALTY_BPS // BPS
+            reward = penalty * SLASH_REWARD_BPS // BPS
+            self.s_credit[j["submitter"]] += reward
+            self.burned += penalty - reward
+            self.free[a] += STAKE - penalty
+
+    def _releasable(self, j, n):
+        return j["settled"] and n != j["winner"] and not j["bids"][n]["released"]
+
+    def _settles_on_the_way(self, j):
+        return not j["settled"] and j["outcome"] == OPEN and self._state(j["id"] - 1) == AWAITING
+
+    @rule(i=job_pick, k=st.integers(min_value=0, max_value=40), who=actor)
+    def release(self, i, k, who):
+        """Anyone releases a bid (settling the auction on the way); only its bidder is paid."""
+        j = self._pick(i)
+        if j is None or not j["bids"]:
+            return
+        n = k % len(j["bids"])
+        settles = self._settles_on_the_way(j)
+        if self._try(self.market.releaseBid, j["id"], n, {"from": self.people[who]}) is not None:
+            if settles:
+                self._settle_model(j)
+            assert self._releasable(j, n)
+            self._release_model(j, n)
+            self.hits["release"] += 1
+        elif settles:  # the release reverted, and the settlement with it: only the winner's bid is refused
+            assert n == self._would_win(j)
+        else:
+            assert not self._releasable(j, n)
+
+    def _would_win(self, j):
+        valid = sorted((b["price"], n) for n, b in enumerate(j["bids"]) if b["revealed"] and 0 < b["price"] <= j["max"])
+        return valid[0][1] if valid else None
+
+    # -- the attacker: a contract batching calls atomically -------------------------------------------------------
+    def _batch(self, calls, value=0):
+        return self._try(self.attacker.batch, [(str(self.market) if t is None else str(t), 0, d) for t, d in calls],
+                         {"from": self.attacker_owner, "value": value})
+
+    @rule(i=job_pick, n=st.integers(min_value=1, max_value=20))
+    def attacker_jams(self, i, n):
+        """n sealed bids at price 0 from one contract in one transaction, its stake deposited in the same batch."""
+        j = self._pick(i)
+        if j is None:
+            return
+        first = len(j["bids"])
+        salts = [salt((first + k) % 200) for k in range(n)]
+        deposit = [(str(self.staking), n * STAKE, self.staking.encode("deposit"))]
+        bids = [(str(self.market), 0, self.market.encode("commitBid", j["id"], commitment(j["id"], self.atk, 0, s)))
+                for s in salts]
+        bidding = self._state(j["id"] - 1) == BIDDING
+        if self._try(self.attacker.batch, deposit + bids, {"from": self.attacker_owner, "value": n * STAKE}) is not None:
+            assert bidding
+            self.locked[self.atk] += n * STAKE  # deposited and locked in the same batch: free is unchanged
+            self.hits["attacker_jams"] += 1
+            j["bids"] += [dict(bidder=self.atk, price=0, salt=s, revealed=False, released=False) for s in salts]
+
+    @rule(i=job_pick)
+    def attacker_reveals_void(self, i):
+        """Every unrevealed attacker bid of a job revealed at price 0 in one batch."""
+        j = self._pick(i)
+        if j is None:
+            return
+        mine = [n for n, b in enumerate(j["bids"]) if b["bidder"] == self.atk and not b["revealed"]]
+        if not mine:
+            return
+        calls = [(None, self.market.encode("revealBid", j["id"], n, 0, j["bids"][n]["salt"])) for n in mine]
+        if self._batch(calls) is not None:
+            for n in mine:
+                j["bids"][n]["revealed"] = True
+            self.hits["attacker_reveals_void"] += 1
+
+    @rule(i=job_pick, k=st.integers(min_value=0, max_value=40), twice=st.booleans(), winner=st.booleans())
+    def attacker_releases(self, i, k, twice, winner):
+        """Release any bid (its own or another's), the same one twice in one batch, or the winner's."""
+        j = self._pick(i)
+        if j is None or not j["bids"]:
+            return
+        n = j["winner"] if winner and j["winner"] is not None else k % len(j["bids"])
+        settles = self._settles_on_the_way(j)
+        calls = [(None, self.market.encode("releaseBid", j["id"], n))] * (2 if twice else 1)
+        if self._batch(calls) is not None:
+            assert not twice
+            if settles:
+                self._settle_model(j)
+            assert self._releasable(j, n)
+            self._release_model(j, n)
+            self.hits["attacker_releases"] += 1
+        else:
+            self.hits["attacker_refused"] += 1
 
     def _slash_winner(self, j, beneficiary):
         a = j["bids"][j["winner"]]["bidder"]
@@ -270,7 +373,7 @@ class Money(RuleBasedStateMachine):
         winner_guess = j["bids"][j["winner"]]["bidder"] if j["winner"] is not None else None
         sender = winner_guess or self.market.job(idx + 1)["winner"]
         if int(str(sender), 16) == 0:
-            sender = j["bids"][0]["bidder"]
+            sender = j["bids"][0]["bidder"] if j["bids"][0]["bidder"] != self.atk else self.people[0]
         if self._try(self.market.commitTrace, idx + 1, b"\x07" * 32, INTERIOR, "c", {"from": sender}) is not None:
             if not was_settled:
                 self._settle_model(j)
@@ -362,20 +465,33 @@ class Money(RuleBasedStateMachine):
             if n != skip:
                 self.reveal(i, n, True)
 
-    @rule(who=actor, prices=prices, skip=st.integers(min_value=0, max_value=6), stage=stages)
-    def round(self, who, prices, skip, stage):
-        """A job posted and taken through its auction to a random stage: bids, reveals (all but `skip`),
-        settlement and training; the fine-grained rules interleave with it."""
+    @rule(who=actor, prices=prices, skip=st.integers(min_value=0, max_value=6), stage=stages, attack=st.booleans())
+    def round(self, who, prices, skip, stage, attack):
+        """A job posted and taken through its auction to a random stage: bids (and, if `attack`, the attacker's
+        batch of void bids), reveals (all but `skip`; the attacker's in one batch), settlement, releases (the
+        attacker also trying a double release and the winner's) and training; the fine-grained rules interleave
+        with it."""
         self.post(who, ETH // 2)
         i = len(self.jobs) - 1
         for n, price in enumerate(prices):
             self.commit_bid(i, (who + 1 + n) % len(self.people), price)
+        if attack:
+            self.attacker_jams(i, 1 + who)
         if stage >= 1:
             self.sleep_past(i, "bidDeadline")
             self.reveal_all(i, skip)
+            if attack and who % 2 == 0:  # otherwise its bids stay unrevealed
+                self.attacker_reveals_void(i)
         if stage >= 2:
             self.sleep_past(i, "revealDeadline")
             self.settle(i, who)
+            n = len(self.jobs[i]["bids"])
+            if attack:
+                self.attacker_releases(i, n - 1, False, False)  # its own last bid: released, with the penalty
+                self.attacker_releases(i, n - 1, False, False)  # again: refused
+                self.attacker_releases(i, 0, True, True)  # the winner's, twice in a batch: refused
+            for k in range(n):
+                self.release(i, k, who)
         if stage >= 3:
             self.train(i, stage != 4)
         if stage == 4:  # the winner never delivers
@@ -407,9 +523,10 @@ class Money(RuleBasedStateMachine):
         pools = sum(self.free.values()) + sum(self.locked.values()) + sum(self.unbonding.values())
         assert _bal(self.staking) == pools + sum(self.s_credit.values()) + self.burned
         assert self.staking.totalBurned() == self.burned
-        for a in self.people:
+        for a in self.people + [self.atk]:
             assert self.staking.freeStake(a) == self.free[a]
             assert self.staking.lockedStake(a) == self.locked[a]
+            assert self.staking.lockedBy(self.market, a) == self.locked[a]  # the market is the only locker here
             assert self.staking.credits(a) == self.s_credit[a]
 
     @invariant()
@@ -421,12 +538,14 @@ class Money(RuleBasedStateMachine):
             if j["outcome"] == OPEN:
                 escrow += j["price"] if j["settled"] else j["max"]
         assert _bal(self.market) == escrow + sum(self.m_credit.values())
-        for a in self.people:
+        for a in self.people + [self.atk]:
             assert self.market.credits(a) == self.m_credit[a]
 
 
-def test_money_is_conserved(Staking, JobMarket, accounts, game):
-    Money.Staking, Money.JobMarket = Staking, JobMarket
+def test_money_is_conserved(Staking, JobMarket, Attacker, one_step, accounts, game):
+    Money.Staking, Money.JobMarket, Money.Attacker = Staking, JobMarket, Attacker
+    Money.one_step = str(one_step.address)  # stateless: one for every example
+    Money.attacker_owner = accounts[6]
     Money.owner = accounts[0]
     Money.people = list(accounts[1:6])
     Money.game = game
@@ -434,4 +553,8 @@ def test_money_is_conserved(Staking, JobMarket, accounts, game):
     brownie.chain.mine()
     from hypothesis.stateful import run_state_machine_as_test
 
+    Money.hits = {k: 0 for k in ("release", "attacker_jams", "attacker_reveals_void", "attacker_releases",
+                                 "attacker_refused")}
     run_state_machine_as_test(Money, settings=Money.TestCase.settings)
+    print("release paths taken:", Money.hits)
+    assert all(Money.hits.values()), Money.hits  # every release path was taken, not only refused

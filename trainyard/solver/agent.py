@@ -108,12 +108,11 @@ class SolverAgent:
         jobs = []
         bids = self.memory.bids()
         for job_id in range(1, self.market.job_count() + 1):
-            mine = bids.get(job_id)
-            if job_id in self._over and (mine is None or mine.released or mine.index < 0):
+            if job_id in self._over:
                 continue
             view = self.market.job(job_id)
-            if view.state.is_over:
-                self._over.add(job_id)
+            if view.state.is_over and not logic.releasable(view, bids.get(job_id), self.me):
+                self._over.add(job_id)  # read again only while a bid of ours there is still to release
             jobs.append(view)
         self._repair_bids(jobs)
         info = self.market.stake_info(self.me)
