@@ -55,7 +55,7 @@ computation (about c steps per party) is in ``wall_s``, the honest training befo
   The data has 64 training rows, so the batch op's data-row proof has 6 hashes where a job of 2^32 rows would have
   32 (26 · 32 = 832 bytes more, on the batch game's proveElement only).
 
-Run time: about 6 minutes in all (the limits section about 1 minute more), most of it the honest training of T = 2^20 (about 250 µs a step of the exact
+Run time: about 6 minutes in all (the limits section about 1.5 minutes more, 9 games of a 16-layer model), most of it the honest training of T = 2^20 (about 250 µs a step of the exact
 runtime on this model, progress on stderr); ``--quick`` takes under 20 seconds.
 """
 
