@@ -55,8 +55,9 @@ computation (about c steps per party) is in ``wall_s``, the honest training befo
   The data has 64 training rows, so the batch op's data-row proof has 6 hashes where a job of 2^32 rows would have
   32 (26 · 32 = 832 bytes more, on the batch game's proveElement only).
 
-Run time: about 6 minutes in all (the limits section about 1.5 minutes more, 9 games of a 16-layer model), most of it the honest training of T = 2^20 (about 250 µs a step of the exact
-runtime on this model, progress on stderr); ``--quick`` takes under 20 seconds.
+Run time: about 6 minutes for the timed and one-step games, most of it the honest training of T = 2^20 (about
+250 µs a step of the exact runtime on this model, progress on stderr), and about 1.5 minutes for the limits
+section (9 games of a 16-layer model); ``--quick`` takes under 20 seconds.
 """
 
 from __future__ import annotations
