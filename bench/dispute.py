@@ -1,7 +1,7 @@
 """The dispute game end to end on a fresh Anvil: moves, gas and wall time of whole games, and the gas of the
 one-step proof of each op kind.
 
-``python -m bench.dispute [--quick]`` prints ``name: value`` lines:
+``python -m bench.dispute [--quick | --limits] [--port P]`` prints ``name: value`` lines:
 
 - for T = 2^10, 2^14 and 2^20 training steps (``--quick``: 2^10 only) and dissection degree 2 (no suffix) and 8
   (suffix ``_d8``), one full game each, from the challenge that opens it to the proof that ends it:
@@ -39,8 +39,25 @@ state, which it computed once before committing. So the challenger finds the wro
 the states inside the disputed window from its start, with no cache carried from one game to the next: that
 computation (about c steps per party) is in ``wall_s``, the honest training before the game is not.
 
-Run time: about 6 minutes in all, most of it the honest training of T = 2^20 (about 250 µs a step of the exact
-runtime on this model, progress on stderr); ``--quick`` takes under 20 seconds.
+- with ``--limits`` (also run by default, not with ``--quick``): the largest dispute transactions at the largest
+  shapes a job may have (``OneStep.checkLimits``: 16 layers, every width 64, batch 32; a job of 4 steps in 2
+  windows of 2, the model of ``limits_config()``), measured rather than derived. For each op kind one game where
+  the cheater added 1.0 to one value of the first op of that kind (its first output tensor; for linear and relu a
+  positive value, for grad_input one whose z is positive, so that the change is not lost to relu and the contract
+  computes the whole dot product) in step 2, played to the proof; every
+  transaction of the game (challenge, postRoots, pick, revealOp, nameChunk, revealChunk, proveElement) is read back
+  from the node by hash, and ``max_tx_calldata_bytes_<kind>`` is the longest input data of them (bytes) and
+  ``max_tx_gas_<kind>`` the most gas one used; ``max_tx_calldata_bytes`` and ``max_tx_gas`` over all the games,
+  ``max_tx_calldata_label``/``max_tx_gas_label`` the kind and move that reached them, ``block_gas_limit`` the
+  devnet's, and ``limits_met: yes`` when every transaction has under 131,072 bytes (geth's 128 KiB) of calldata
+  and used under 10,000,000 gas. These games run on their own deployment (the same figures with or without the
+  other sections); the first of them pays the contracts' first writes, so its gas is a little above a warm game's.
+  The data has 64 training rows, so the batch op's data-row proof has 6 hashes where a job of 2^32 rows would have
+  32 (26 · 32 = 832 bytes more, on the batch game's proveElement only).
+
+Run time: about 6 minutes for the timed and one-step games, most of it the honest training of T = 2^20 (about
+250 µs a step of the exact runtime on this model, progress on stderr), and about 1.5 minutes for the limits
+section (9 games of a 16-layer model); ``--quick`` takes under 20 seconds.
 """
 
 from __future__ import annotations
@@ -79,6 +96,12 @@ ONESTEP_KINDS = ("batch", "linear", "relu", "softmax_xent_grad", "grad_weight", 
 ONESTEP_WINDOWS, ONESTEP_INTERVAL, ONESTEP_STEP = 4, 4, 6
 GAS_TOTAL_TARGET = 5_000_000  # at T = 2^20
 GAS_TX_TARGET = 3_000_000
+# the largest shapes OneStep.checkLimits accepts, and what every dispute transaction must stay under there
+LIMIT_LAYERS, LIMIT_WIDTH, LIMIT_BATCH = 16, 64, 32
+LIMIT_WINDOWS, LIMIT_INTERVAL, LIMIT_STEP = 2, 2, 2
+CALLDATA_LIMIT = 131_072  # geth's 128 KiB
+TX_GAS_LIMIT = 10_000_000
+LIMIT_NUDGE = 1 << 16  # 1.0 in fixed point
 
 
 def note(msg: str) -> None:
@@ -241,50 +264,164 @@ def onestep_gas(a: sc.Arena) -> tuple[dict[str, int], list[GasRecord]]:
     return out, all_recs
 
 
+# -- the largest transactions at the largest shapes ----------------------------------------------------------
+def limits_config() -> TrainConfig:
+    cfg = sc.tiny_config(LIMIT_WINDOWS * LIMIT_INTERVAL, LIMIT_INTERVAL, layers=(LIMIT_WIDTH,) * (LIMIT_LAYERS + 1))
+    return dataclasses.replace(cfg, batch_size=LIMIT_BATCH)
+
+
+def limits_data() -> Dataset:
+    return sc.tiny_dataset(n=2 * LIMIT_BATCH, features=LIMIT_WIDTH, classes=LIMIT_WIDTH)
+
+
+def nudge_where_positive(name: str, gate: str, by: int = 7):  # type: ignore[no-untyped-def]
+    """Like :func:`nudge`, at the first value whose ``gate`` value (same position) is positive (position 1 if none)."""
+
+    def fn(live: Live, start: Live) -> None:
+        hits = (live[gate].reshape(-1) > 0).nonzero()
+        nudge(name, int(hits[0]) if len(hits) else 1, by)(live, start)
+
+    return fn
+
+
+@dataclass(frozen=True)
+class TxFigures:
+    label: str
+    calldata_bytes: int
+    gas_used: int
+
+
+def game_txs(a: sc.Arena, from_block: int) -> list[TxFigures]:
+    """Every transaction to the dispute game mined after block ``from_block``, read back from the node by hash: its
+    function, the length of its input data and the gas it used."""
+    w3 = a.chains["deployer"].w3
+    game = a.client("challenger").game_contract
+    out = []
+    for n in range(from_block + 1, w3.eth.block_number + 1):
+        for h in w3.eth.get_block(n)["transactions"]:
+            tx = w3.eth.get_transaction(h)
+            if tx["to"] != game.address:
+                continue
+            data = bytes(tx["input"])
+            fn = game.get_function_by_selector(data[:4])
+            out.append(TxFigures(fn.fn_name, len(data), int(w3.eth.get_transaction_receipt(h)["gasUsed"])))
+    return out
+
+
+def limits_games(a: sc.Arena) -> dict[str, list[TxFigures]]:
+    """Per op kind, every transaction of a game at the largest shapes whose cheater changed one value of it."""
+    cfg, data = limits_config(), limits_data()
+    validate_config(cfg, data)
+    w3 = a.chains["deployer"].w3
+    momentum = cfg.momentum_fixed != 0
+    out: dict[str, list[TxFigures]] = {}
+    for kind in ONESTEP_KINDS:
+        t0 = time.perf_counter()
+        op = next(o for o in op_schedule(LIMIT_LAYERS) if o.kind == kind)
+        name = witness.output_names(op, LIMIT_LAYERS, momentum)[0]
+        # by 1.0 at a value that is used: a nudge of a few units, or at a value relu zeroes, can vanish in rounding
+        # before the window's end state, and then there is nothing to dispute
+        gate = {"linear": name, "relu": name, "grad_input": f"z{op.layer - 1}"}.get(kind)
+        fn = nudge_where_positive(name, gate, LIMIT_NUDGE) if gate else nudge(name, by=LIMIT_NUDGE)
+        cheat = ExactOracle(cfg, data, (Tamper(LIMIT_STEP, op.index, fn),))
+        core = sc.core_of(cfg, data)
+        job = sc.award(a, core, LIMIT_WINDOWS)
+        roots = sc.commit_trace(a, job, cheat, LIMIT_WINDOWS)
+        honest = ExactOracle(cfg, data)
+        window = first_bad_window(roots, honest, LIMIT_INTERVAL)
+        assert window == LIMIT_STEP // LIMIT_INTERVAL, (kind, window)
+        start, first_block = len(a.gas), w3.eth.block_number
+        ch = a.client("challenger")
+        gid = ch.challenge(job, core, window, 2)
+        end = play([(a.client("solver"), "solver", cheat), (ch, "challenger", honest)], gid, core)
+        assert end.phase is Phase.CHALLENGER_WON and end.step == LIMIT_STEP and end.hi == op.index, (kind, end)
+        txs = game_txs(a, first_block)
+        recs = game_records(a.gas, start)
+        assert [(t.label, t.gas_used) for t in txs] == [(g.label, g.gas_used) for g in recs], (txs, recs)
+        out[kind] = txs
+        claim_all(a)
+        big, heavy = max(txs, key=lambda t: t.calldata_bytes), max(txs, key=lambda t: t.gas_used)
+        note(f"limits: {kind} game of {len(txs)} moves in {time.perf_counter() - t0:.1f} s; most calldata "
+             f"{big.label} {big.calldata_bytes} bytes, most gas {heavy.label} {heavy.gas_used}")
+    return out
+
+
+def report_limits(per_kind: dict[str, list[TxFigures]], block_gas_limit: int) -> bool:
+    """Print the limits section's lines; whether every transaction is within both limits."""
+    for kind, txs in per_kind.items():
+        print(f"max_tx_calldata_bytes_{kind}: {max(t.calldata_bytes for t in txs)}")
+        print(f"max_tx_gas_{kind}: {max(t.gas_used for t in txs)}")
+    every = [(kind, t) for kind, txs in per_kind.items() for t in txs]
+    kind_c, top_c = max(every, key=lambda kt: kt[1].calldata_bytes)
+    kind_g, top_g = max(every, key=lambda kt: kt[1].gas_used)
+    print(f"max_tx_calldata_bytes: {top_c.calldata_bytes}")
+    print(f"max_tx_calldata_label: {kind_c} {top_c.label}")
+    print(f"max_tx_gas: {top_g.gas_used}")
+    print(f"max_tx_gas_label: {kind_g} {top_g.label}")
+    print(f"block_gas_limit: {block_gas_limit}")
+    met = top_c.calldata_bytes < CALLDATA_LIMIT and top_g.gas_used < TX_GAS_LIMIT
+    print(f"limits_met: {'yes' if met else 'no'}", flush=True)
+    return met
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.dispute", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="T = 2^10 only (a smoke test)")
+    ap.add_argument("--quick", action="store_true", help="T = 2^10 only (a smoke test), without the limits section")
+    ap.add_argument("--limits", action="store_true", help="only the largest transactions at the largest shapes")
+    ap.add_argument("--port", type=int, default=None, help="the devnet's port (default: a free one)")
     args = ap.parse_args(argv)
+    if args.quick and args.limits:
+        ap.error("--quick leaves the limits section out; --limits runs only it")
     sizes = QUICK_SIZES if args.quick else SIZES
     t_start = time.perf_counter()
-    met = True
-    with Devnet() as net, tempfile.TemporaryDirectory() as tmp:
-        a = sc.arena(net.url, Path(tmp))
-        for log2_steps in sizes:
-            steps = 1 << log2_steps
+    with Devnet(args.port) as net, tempfile.TemporaryDirectory() as tmp:
+        if not args.limits:
+            main_sections(sc.arena(net.url, Path(tmp) / "main"), sizes)
+        if not args.quick:
             t0 = time.perf_counter()
-            p = prepare(log2_steps)
-            if log2_steps == sizes[0]:
-                timed_game(a, p, 2)  # warm-up, not reported: the contracts' first writes of counters and totals
-            note(f"T={steps}: prepared in {time.perf_counter() - t0:.1f} s")
-            bound = moves_bound(steps)
-            for degree in DEGREES:
-                f = timed_game(a, p, degree)
-                suffix = "" if degree == 2 else f"_d{degree}"
-                print(f"moves_T{steps}{suffix}: {f.moves}")
-                print(f"gas_T{steps}{suffix}: {f.gas}")
-                print(f"wall_s_T{steps}{suffix}: {f.wall_s:.2f}")
-                print(f"max_tx_gas_T{steps}{suffix}: {f.max_tx_gas}", flush=True)
-                if degree == 2 and f.moves > bound:
-                    met = False
-                if log2_steps == max(sizes) and f.gas >= GAS_TOTAL_TARGET:
-                    met = False
-                if f.max_tx_gas > GAS_TX_TARGET:
-                    met = False
-            print(f"moves_bound_T{steps}: {bound}", flush=True)
-        t0 = time.perf_counter()
-        per_op, recs = onestep_gas(a)
-        note(f"one-step games played in {time.perf_counter() - t0:.1f} s")
-        for kind, used in per_op.items():
-            print(f"onestep_gas_{kind}: {used}")
-        print(f"onestep_gas_max: {max(per_op.values())}")
-        if max(g.gas_used for g in recs) > GAS_TX_TARGET:
-            met = False
-    print(f"targets_met: {'yes' if met else 'no'}")
+            a = sc.arena(net.url, Path(tmp) / "limits")  # its own deployment: the same figures run alone or not
+            per_kind = limits_games(a)
+            note(f"limits: games played in {time.perf_counter() - t0:.1f} s")
+            report_limits(per_kind, int(a.chains["deployer"].w3.eth.get_block("latest")["gasLimit"]))
     note(f"total wall time {time.perf_counter() - t_start:.1f} s")
     return 0
 
+
+def main_sections(a: sc.Arena, sizes: Sequence[int]) -> None:
+    """The timed games and the one-step gas on the small model; prints their lines and ``targets_met``."""
+    met = True
+    for log2_steps in sizes:
+        steps = 1 << log2_steps
+        t0 = time.perf_counter()
+        p = prepare(log2_steps)
+        if log2_steps == sizes[0]:
+            timed_game(a, p, 2)  # warm-up, not reported: the contracts' first writes of counters and totals
+        note(f"T={steps}: prepared in {time.perf_counter() - t0:.1f} s")
+        bound = moves_bound(steps)
+        for degree in DEGREES:
+            f = timed_game(a, p, degree)
+            suffix = "" if degree == 2 else f"_d{degree}"
+            print(f"moves_T{steps}{suffix}: {f.moves}")
+            print(f"gas_T{steps}{suffix}: {f.gas}")
+            print(f"wall_s_T{steps}{suffix}: {f.wall_s:.2f}")
+            print(f"max_tx_gas_T{steps}{suffix}: {f.max_tx_gas}", flush=True)
+            if degree == 2 and f.moves > bound:
+                met = False
+            if log2_steps == max(sizes) and f.gas >= GAS_TOTAL_TARGET:
+                met = False
+            if f.max_tx_gas > GAS_TX_TARGET:
+                met = False
+        print(f"moves_bound_T{steps}: {bound}", flush=True)
+    t0 = time.perf_counter()
+    per_op, recs = onestep_gas(a)
+    note(f"one-step games played in {time.perf_counter() - t0:.1f} s")
+    for kind, used in per_op.items():
+        print(f"onestep_gas_{kind}: {used}")
+    print(f"onestep_gas_max: {max(per_op.values())}")
+    if max(g.gas_used for g in recs) > GAS_TX_TARGET:
+        met = False
+    print(f"targets_met: {'yes' if met else 'no'}", flush=True)
 
 if __name__ == "__main__":
     raise SystemExit(main())
