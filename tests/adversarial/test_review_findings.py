@@ -1,0 +1,182 @@
+"""Findings of the independent security review (branch `review`).
+
+Each test performs an attack that SUCCEEDS on the current contracts and asserts the property the attack breaks, so
+each test FAILS until the contracts are fixed. The docstring of each test gives the attack, its cost and its effect.
+"""
+
+from __future__ import annotations
+
+import brownie
+import pytest
+from brownie import web3
+from eth_abi import encode
+from eth_utils import keccak
+
+from tests.adversarial.attacker import socks
+from tests.adversarial.test_attacks_pool import (  # noqa: F401  (module fixtures re-used: market, pool, staking)
+    CFG,
+    DATA,
+    FEE,
+    INTERVAL,
+    SGD_W0,
+    WINDOWS,
+    _in_challenge,
+    _member,
+    _proven,
+    isolate,
+    market,
+    nudge,
+    one_step,
+    pool,
+    rnd,
+    staking,
+)
+from tests.market.conftest import ETH, UNBONDING
+from trainyard import merkle
+from trainyard.deploy import Economics
+from trainyard.dispute import scenario as sc
+from trainyard.dispute.client import open_leaf, step_once
+from trainyard.dispute.logic import Phase
+from trainyard.dispute.oracle import ExactOracle, Tamper
+from trainyard.jobs import JobState
+from trainyard.pool import PoolClient
+from trainyard.runtime import commit
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 1: a caught cheater forfeits on time, and the approver that colluded with it is never cut
+# ----------------------------------------------------------------------------------------------------------------
+def _colluding_approval(arena, cheat: ExactOracle):
+    """Job traced by ``cheat``; the only pool member (challenger3) is drawn and approves with the digests the solver
+    hands it (no re-execution). Returns (core, job, opened windows, the verifier's pool client)."""
+    core = sc.core_of(CFG, DATA)
+    job = sc.award(arena, core, WINDOWS)
+    sc.commit_trace(arena, job, cheat, WINDOWS)
+    verifier = PoolClient(arena.chains["challenger3"])
+    arena.market("challenger3").deposit(verifier.stake())
+    verifier.register()
+    funder = PoolClient(arena.chains["submitter"])
+    funder.fund(job, FEE)
+    funder.request_draw(job)
+    arena.advance(1)
+    arena.advance(1)
+    funder.draw(job)
+    assert verifier.assignment(job).verifier == arena.address("challenger3")
+    trace = arena.client("challenger3").trace(job)
+    openings = []
+    samples = verifier.samples(job, WINDOWS, INTERVAL)
+    for w, j in samples:
+        digests = cheat.interior_digests(w)  # the solver's digests: approved without re-executing
+        openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
+    verifier.approve(job, core.abi_tuple(), openings)
+    assert verifier.assignment(job).approved
+    return core, job, {w for w, _ in samples}, verifier
+
+
+def test_a_caught_cheater_forfeiting_on_time_shields_its_colluding_approver(devnet, tmp_path):
+    """ATTACK: the solver trains wrongly in every window and hands its interior digests to a colluding pool
+    verifier, which approves without re-executing. An honest whistleblower opens a game on a window the approval
+    opened (one it would win by the one-step proof). The solver, knowing it will lose, simply never moves: after
+    `clockBudget` the whistleblower calls `timeout` and the solver is slashed "on time", so `provenWrong(job)` stays
+    (False, 0) and `VerifierPool.settle` unlocks the approver's stake in full.
+
+    COST: nothing beyond what the cheat costs anyway (the solver's stake is slashed either way); the solver even saves
+    the gas of playing the game. EFFECT: an approver that colluded with a caught cheater never loses its stake, so
+    pool approval gives the submitter no economic assurance at all (every rule that cuts approvers is bypassed by
+    the solver choosing *how* it loses). The protection against honest approvers being burned by time-losses
+    (test_a_solver_losing_on_time_to_its_sock_costs_the_approver_nothing) made the cut opt-in for the cheater."""
+    arena = sc.arena(devnet.url, tmp_path)
+    tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
+    cheat = ExactOracle(CFG, DATA, tampers)
+    core, job, opened, verifier = _colluding_approval(arena, cheat)
+    w = min(opened)
+    whistle = arena.client("challenger")
+    gid = whistle.challenge(job, core, w)
+    arena.advance(Economics().clock_budget + 1)  # the caught solver never answers
+    agreed_start = ExactOracle(CFG, DATA, tampers[:w])
+    assert step_once(whistle, "challenger", agreed_start, gid, core) is not None  # timeout
+    assert arena.client("deployer").view(gid).phase is Phase.CHALLENGER_WON
+    assert arena.market("submitter").job(job).state is JobState.SLASHED
+    stake = verifier.stake()
+    PoolClient(arena.chains["submitter"]).settle(job)
+    info = arena.market("challenger3").stake_info()
+    # the protective property: an approval of a window a whistleblower caught the solver in costs the approver
+    assert (info.free, info.locked) == (0, 0), (
+        f"colluding approver kept its stake: free={info.free} locked={info.locked} (stake {stake}); "
+        f"provenWrong={_proven(arena, job)}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 2: dormant sock entries funded after the seed is known steal the pool draw
+# ----------------------------------------------------------------------------------------------------------------
+def _candidate(seed: bytes, k: int, n: int) -> int:
+    return int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, k])), "big") % n
+
+
+def test_a_dormant_sock_funded_after_the_seed_is_known_steals_the_draw(pool, staking, rnd, chain, accounts):
+    """ATTACK: the attacker registers many sock entries once (each needs `verifierStake` free at the moment it
+    joins), then moves every sock's stake into unbonding: the entries stay active members but are skipped by `draw`
+    (free stake < verifierStake), so they do not show up as drawn verifiers. When a draw is requested, `members` is
+    frozen but *eligibility* is read at draw time. As soon as the randomness block is mined the seed is public; the
+    attacker computes the candidate sequence, finds a dormant sock listed before the first honest candidate and, in
+    front of (or instead of) the keeper's `draw`, deposits `verifierStake` into that sock. `draw` then picks the
+    sock.
+
+    COST: `verifierStake` of liquid ETH at the moment of the draw (returned at settle), plus a one-off
+    `verifierStake` per sock entry held for one unbonding delay. EFFECT: with k dormant socks against h honest
+    members the attacker captures a draw it would have lost with probability about k/(k+h), choosing per job after
+    seeing the seed; the stated rule "joining or leaving after the seed is known does not change the draw" fails
+    (activation through a deposit, or a re-`register` of an old entry, does)."""
+    solver = accounts[2]
+    honest = socks(accounts, 2, funds=2 * ETH)
+    army = socks(accounts, 14, funds=2 * ETH)
+    for m in honest + army:
+        _member(staking, pool, m)
+    for s in army:  # dormant: members, but without the free stake a draw needs
+        staking.requestWithdrawal(ETH, {"from": s})
+    job = _in_challenge(rnd, solver)
+    pool.fund(job, {"from": accounts[1], "value": FEE})
+    members = [str(pool.memberAt(i)[0]) for i in range(pool.memberCount())]
+    army_set = {str(s) for s in army}
+    for _attempt in range(8):  # the attacker acts on the draws where a sock precedes the honest candidate
+        chain.snapshot()
+        tx = pool.requestDraw(job, {"from": accounts[1]})
+        block = tx.events["DrawRequested"]["randomnessBlock"]
+        chain.mine(2)  # the randomness block is mined: its hash (the seed) is public
+        seed = keccak(encode(["bytes32", "uint256"], [bytes(web3.eth.get_block(block)["hash"]), job]))
+        n = len(members)
+        order = [members[_candidate(seed, k, n)] for k in range(16)]
+        first_honest = next(i for i, v in enumerate(order) if v not in army_set)
+        target = next((v for v in order[:first_honest]), None)
+        if target is not None:
+            break
+        chain.revert()
+    assert target is not None
+    chain.snapshot()
+    fair = pool.draw(job, {"from": accounts[1]}).events["Drawn"]["verifier"]
+    chain.revert()
+    assert fair == order[first_honest] and fair not in army_set
+    staking.deposit({"from": target, "value": ETH})  # the sock the seed lists first gets its stake back in
+    got = pool.draw(job, {"from": accounts[1]}).events["Drawn"]["verifier"]
+    assert got == fair, f"the draw was steered after the seed was known: {got} (a sock) instead of {fair}"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 3: the deployer keeps a key over all deposits until it calls `wire`
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_deployer_that_wires_late_can_take_every_deposit(Staking, accounts):
+    """ATTACK: `Staking` accepts deposits before `wire` has been called, and `wire` lets the deployer name *any*
+    address, including its own EOA, as a locker. A locker may `lock` any account's free stake and then `slash` it
+    with itself as beneficiary and reward = amount. A deployer that has not wired yet (or a deployment script that
+    wires in a later transaction, front-run by deposits) lists its EOA and takes every deposit.
+
+    COST: two transactions. EFFECT: the whole free stake of every depositor is credited to the deployer, contrary to
+    "No admin key moves stake ... the deployer wires its lockers once, then nobody can" (docs/security.md): until the
+    wiring the deployer is such a key, and nothing on chain lets a depositor see that the lockers are contracts."""
+    deployer, victim = accounts[0], accounts[3]
+    s = Staking.deploy(UNBONDING, {"from": deployer})
+    s.deposit({"from": victim, "value": ETH})
+    s.wire([deployer], {"from": deployer})
+    s.lock(victim, ETH, {"from": deployer})
+    s.slash(victim, ETH, deployer, ETH, {"from": deployer})
+    assert s.freeStake(victim) + s.lockedStake(victim) == ETH, "the deployer took a deposit made before wiring"
