@@ -180,3 +180,50 @@ def test_a_deployer_that_wires_late_can_take_every_deposit(Staking, accounts):
     s.lock(victim, ETH, {"from": deployer})
     s.slash(victim, ETH, deployer, ETH, {"from": deployer})
     assert s.freeStake(victim) + s.lockedStake(victim) == ETH, "the deployer took a deposit made before wiring"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 4: a submitter traps honest solver agents with a job they cannot finish in time
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_submitter_posting_a_one_second_train_period_takes_half_the_honest_winners_stake(market, staking, rnd,
+                                                                                          chain, accounts):
+    """ATTACK: `postJob` accepts any non-zero period, so the submitter posts an attractive job (a high `maxPrice`)
+    with `trainPeriod = 1` second. The honest solver agent (trainyard/solver/logic.py `next_actions`) checks the
+    price, its free stake and that the spec is doable, but never the time it is given: it commits, reveals and
+    wins. Training cannot be done in one second, so at `trainDeadline + 1` the submitter calls `timeoutTraining`:
+    the honest winner's whole `stakePerBid` is slashed, `slashRewardBps` of it credited to the submitter, and the
+    submitter's escrow comes back whole. (With `revealPeriod = 1` instead, every honest bidder misses the reveal
+    and pays the reveal penalty, half of it to the submitter.)
+
+    COST: gas for postJob and timeoutTraining; the escrow is refunded. EFFECT: the submitter earns
+    slashRewardBps · stakePerBid (0.5 ETH per 1 ETH of stake with the defaults) from each honest solver it traps;
+    "an honest party never loses" fails."""
+    submitter, honest = accounts[1], accounts[2]
+    rnd.post(max_price=ETH // 2, params=(ETH, 4, 600, 600, 1, 600))  # trainPeriod: one second
+    rnd.bid(honest, ETH // 5)  # what the honest agent does for any doable job under its price
+    rnd.to_reveal()
+    rnd.reveal(honest, 0, ETH // 5)
+    rnd.to_settlement()
+    held = staking.freeStake(honest) + staking.lockedStake(honest)
+    sub_credits = staking.credits(submitter)
+    rnd.sleep_until(market.job(rnd.job_id)["trainDeadline"] + 1)  # no real training fits in one second
+    market.timeoutTraining(rnd.job_id, {"from": submitter})
+    gained = staking.credits(submitter) - sub_credits
+    assert staking.freeStake(honest) + staking.lockedStake(honest) == held, (
+        f"the honest winner lost {held - staking.freeStake(honest) - staking.lockedStake(honest)} wei of stake; "
+        f"the submitter gained {gained} wei and its escrow back ({market.credits(submitter)})")
+
+
+def test_the_honest_solver_agent_bids_on_jobs_it_has_no_time_to_do():
+    """The agent side of finding 4: `next_actions` bids on a job whose training period is one second (and on one
+    whose reveal period is one second), so the honest solver walks into the trap above by itself. The protective
+    property: an honest agent does not bid on a job whose periods it cannot meet."""
+    from tests.solver.test_logic import POLICY, job, view
+    from trainyard.solver.logic import CommitBid, next_actions
+
+    one_second_training = job(bid_deadline=1000, reveal_deadline=1600, train_deadline=1601)
+    one_second_reveal = job(bid_deadline=1000, reveal_deadline=1001, train_deadline=90_000)
+    for j in (one_second_training, one_second_reveal):
+        actions = next_actions(view(j, inspected={1: None}), POLICY)
+        assert CommitBid(1, POLICY.price) not in actions, f"the honest agent bids on {j}"
+
