@@ -46,9 +46,10 @@ from trainyard.runtime import commit
 # ----------------------------------------------------------------------------------------------------------------
 # Finding 1: a caught cheater forfeits on time, and the approver that colluded with it is never cut
 # ----------------------------------------------------------------------------------------------------------------
-def _colluding_approval(arena, cheat: ExactOracle):
+def _colluding_approval(arena, cheat: ExactOracle, before_approving=None):
     """Job traced by ``cheat``; the only pool member (challenger3) is drawn and approves with the digests the solver
-    hands it (no re-execution). Returns (core, job, opened windows, the verifier's pool client)."""
+    hands it (no re-execution), after ``before_approving(job)`` if given. Returns (core, job, opened windows, the
+    verifier's pool client)."""
     core = sc.core_of(CFG, DATA)
     job = sc.award(arena, core, WINDOWS)
     sc.commit_trace(arena, job, cheat, WINDOWS)
@@ -68,6 +69,8 @@ def _colluding_approval(arena, cheat: ExactOracle):
     for w, j in samples:
         digests = cheat.interior_digests(w)  # the solver's digests: approved without re-executing
         openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
+    if before_approving is not None:
+        before_approving(job)
     verifier.approve(job, core.abi_tuple(), openings)
     assert verifier.assignment(job).approved
     return core, job, {w for w, _ in samples}, verifier
@@ -227,3 +230,49 @@ def test_the_honest_solver_agent_bids_on_jobs_it_has_no_time_to_do():
         actions = next_actions(view(j, inspected={1: None}), POLICY)
         assert CommitBid(1, POLICY.price) not in actions, f"the honest agent bids on {j}"
 
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 5: an approval made in the last block of the challenge period can never be contested
+# ----------------------------------------------------------------------------------------------------------------
+def test_an_approval_in_the_last_second_of_the_challenge_period_is_risk_free(devnet, tmp_path):
+    """ATTACK: the drawn verifier does not re-execute anything (here it even approves a solver that is wrong in every
+    window, with the digests the solver hands it). It waits, watching the job: if a whistleblower opens a game on one
+    of its sampled windows it simply never approves (an unapproved assignment is settled with the stake unlocked and
+    no penalty); otherwise it sends `approve` in the last block in which `_checkOpen` still accepts it
+    (`resultAt + challengePeriod - 1`). From the next block on, `openDispute` refuses every game
+    (JobMarketDisputesClosed), so nobody can ever prove a window it opened wrong; the job finalizes and `settle`
+    pays it the fee and unlocks its stake.
+
+    COST: none. EFFECT: the approver collects the submitter's verification fee for a wrong result with zero risk to
+    its stake, so the fee buys no re-execution; an approval must leave time for it to be contested (or the cut must
+    not depend on a whistleblower acting after it)."""
+    arena = sc.arena(devnet.url, tmp_path)
+    tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
+    cheat = ExactOracle(CFG, DATA, tampers)
+    w3 = arena.chains["deployer"].w3
+
+    def wait_for_the_last_second(job):
+        j = arena.market("submitter").job(job)
+        last = j.result_at + j.challenge_period - 1
+        w3.provider.make_request("evm_setNextBlockTimestamp", [last])
+
+    core, job, opened, verifier = _colluding_approval(arena, cheat, wait_for_the_last_second)
+    # a whistleblower that saw the wrong result, one block later, can no longer dispute it
+    whistle = arena.client("challenger")
+    j = arena.market("submitter").job(job)
+    assert w3.eth.get_block("latest")["timestamp"] == j.result_at + j.challenge_period - 1  # the approval's block
+    w3.provider.make_request("evm_setNextBlockTimestamp", [j.result_at + j.challenge_period])  # the next block
+    contested = True
+    try:
+        whistle.challenge(job, core, min(opened))
+    except Exception:  # JobMarketDisputesClosed
+        contested = False
+    if not contested:
+        arena.advance(10)
+        arena.market("solver").finalize(job)
+        PoolClient(arena.chains["submitter"]).settle(job)
+        info = arena.market("challenger3").stake_info()
+        paid = PoolClient(arena.chains["challenger3"]).credit()
+        assert contested, (f"approval in the last second: nobody could contest it; the approver of a wrong result was "
+                           f"paid {paid} wei and kept its stake (free={info.free}, locked={info.locked})")
