@@ -20,6 +20,7 @@ from tests.adversarial.test_attacks_pool import (  # noqa: F401  (module fixture
     INTERVAL,
     SGD_W0,
     WINDOWS,
+    _approved_job,
     _in_challenge,
     _member,
     _proven,
@@ -31,11 +32,11 @@ from tests.adversarial.test_attacks_pool import (  # noqa: F401  (module fixture
     rnd,
     staking,
 )
-from tests.market.conftest import ETH, UNBONDING
+from tests.market.conftest import ETH, UNBONDING, commitment, salt
 from trainyard import merkle
 from trainyard.deploy import Economics
 from trainyard.dispute import scenario as sc
-from trainyard.dispute.client import open_leaf, step_once
+from trainyard.dispute.client import open_leaf, play, step_once
 from trainyard.dispute.logic import Phase
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.jobs import JobState
@@ -276,3 +277,72 @@ def test_an_approval_in_the_last_second_of_the_challenge_period_is_risk_free(dev
         paid = PoolClient(arena.chains["challenger3"]).credit()
         assert contested, (f"approval in the last second: nobody could contest it; the approver of a wrong result was "
                            f"paid {paid} wei and kept its stake (free={info.free}, locked={info.locked})")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 6: the submitter's sock reveals last and undercuts the honest winner's second price
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_submitters_sock_revealing_last_cuts_the_honest_winners_price(market, staking, rnd, chain, accounts):
+    """ATTACK: reveals are public as they are mined, and a bid never revealed only pays `revealPenaltyBps` of the
+    stake (half of it credited back to the submitter). The submitter's sock commits a ladder of sealed bids
+    (0.15, 0.25, 0.35 ETH); honest bidders A (0.1 ETH) and B (0.4 ETH) reveal as the honest agent does, as soon as
+    the reveal period opens. At the end of the reveal period the sock reveals only the rung just above the best
+    honest price (0.15) and leaves the others unrevealed. The honest winner A is now paid 0.15 ETH instead of B's
+    0.4 ETH (the second price of the sealed bids), and the sock's revealed bid is released without penalty.
+
+    COST: the reveal penalty of the unrevealed rungs, net of what comes back to the submitter:
+    2 · 0.1 ETH · (1 − 0.5) = 0.1 ETH. EFFECT: the submitter keeps 0.25 ETH more of its escrow (net +0.15 ETH), taken
+    from the honest winner's payment: the auction is not sealed-bid second-price, and the last revealer sets the
+    price."""
+    submitter, a, b = accounts[1], accounts[2], accounts[3]
+    sock = socks(accounts, 1, funds=5 * ETH)[0]
+    rnd.post(max_price=ETH // 2)
+    job = rnd.job_id
+    rnd.bid(a, ETH // 10, 0)  # index 0
+    rnd.bid(b, 4 * ETH // 10, 1)  # index 1
+    staking.deposit({"from": sock, "value": 3 * ETH})
+    ladder = [15 * ETH // 100, 25 * ETH // 100, 35 * ETH // 100]
+    for k, p in enumerate(ladder):
+        market.commitBid(job, commitment(job, sock, p, salt(10 + k)), {"from": sock})  # indices 2, 3, 4
+    rnd.to_reveal()
+    rnd.reveal(a, 0, ETH // 10, 0)
+    rnd.reveal(b, 1, 4 * ETH // 10, 1)
+    best_honest = min(market.bid(job, i)["price"] for i in (0, 1))  # what the sock reads from the reveals
+    k = next(i for i, p in enumerate(ladder) if p > best_honest)
+    market.revealBid(job, 2 + k, ladder[k], salt(10 + k), {"from": sock})  # the last reveal
+    rnd.to_settlement()
+    market.settleAuction(job, {"from": submitter})
+    info = market.job(job)
+    assert info["winner"] == a
+    assert info["price"] == 4 * ETH // 10, (
+        f"the honest winner is paid {info['price']} instead of the sealed second price {4 * ETH // 10}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 7: a verifier removed for approving a window proven wrong re-registers at once
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_cut_verifier_rejoins_the_draw_at_once(devnet, tmp_path):
+    """ATTACK: `settle` deactivates an approver whose opened window was proven wrong ("leaves the draw"), but
+    `register` only checks free stake: the same address deposits `verifierStake` again and calls `register`, which
+    reactivates its old entry at once.
+
+    COST: a fresh `verifierStake` deposit (which any new sock needs anyway). EFFECT: the ejection is cosmetic: a
+    verifier caught approving a wrong result is drawn again as before (same entry, same odds); nothing records it."""
+    arena = sc.arena(devnet.url, tmp_path)
+    tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
+    cheat = ExactOracle(CFG, DATA, tampers)
+    core, job, opened, verifier = _approved_job(arena, cheat)
+    w = min(opened)
+    gid = arena.client("challenger").challenge(job, core, w)
+    end = play([(arena.client("solver"), "solver", cheat),
+                (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA, tampers[:w]))], gid, core)
+    assert end.phase is Phase.CHALLENGER_WON and _proven(arena, job) == (True, w)
+    PoolClient(arena.chains["submitter"]).settle(job)
+    assert not verifier.registered()  # cut and removed ...
+    arena.market("challenger3").deposit(verifier.stake())
+    rejoined = True
+    try:
+        verifier.register()
+    except Exception:
+        rejoined = False
+    assert not rejoined and not verifier.registered(), "the cut verifier is a member again, at its old entry"
