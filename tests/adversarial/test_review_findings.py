@@ -37,7 +37,7 @@ from trainyard import merkle
 from trainyard.deploy import Economics
 from trainyard.dispute import scenario as sc
 from trainyard.dispute.client import open_leaf, play, step_once
-from trainyard.dispute.logic import Phase
+from trainyard.dispute.logic import Phase, Timeout
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.jobs import JobState
 from trainyard.pool import PoolClient
@@ -215,7 +215,7 @@ def test_a_submitter_posting_a_one_second_train_period_takes_half_the_honest_win
     gained = staking.credits(submitter) - sub_credits
     assert staking.freeStake(honest) + staking.lockedStake(honest) == held, (
         f"the honest winner lost {held - staking.freeStake(honest) - staking.lockedStake(honest)} wei of stake; "
-        f"the submitter gained {gained} wei and its escrow back ({market.credits(submitter)})")
+        f"the submitter gained {gained} wei of it")
 
 
 def test_the_honest_solver_agent_bids_on_jobs_it_has_no_time_to_do():
@@ -346,3 +346,41 @@ def test_a_cut_verifier_rejoins_the_draw_at_once(devnet, tmp_path):
     except Exception:
         rejoined = False
     assert not rejoined and not verifier.registered(), "the cut verifier is a member again, at its old entry"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 8: a solver that will miss its deadline routes its slash reward to a sock by losing early, on time
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_solver_that_will_be_late_routes_the_slash_reward_to_its_sock(devnet, tmp_path):
+    """ATTACK: a solver (an Attacker contract) wins a job it never means to train (to grief the submitter, or it
+    cannot). It commits one leaf (needed to open a game), and more than `clockBudget` before its training deadline its
+    sock opens a game; the solver never moves, and the sock calls `timeout` *before* `trainDeadline`. The job is
+    slashed through the game, so the slash reward R goes to the game's pot, i.e. to the sock, and not to the
+    submitter as `timeoutTraining` would give it. The existing test
+    (test_a_late_solver_losing_a_game_against_its_sock_leaves_the_submitter_compensated) only opens the sock game half a
+    clock before the deadline, where `timeoutTraining` comes first.
+
+    COST: one bond (returned with the reward) and one trace commit. EFFECT: the submitter only gets its escrow back,
+    not the reward R = slashRewardBps · stake (0.5 ETH here) that compensates it for the lost training period, and
+    the solver's net loss falls from the whole stake to (1 − slashRewardBps) · stake: griefing submitters by winning
+    and not training costs half. "A late solver cannot route its slash to a sock" (docs/security.md) fails."""
+    from tests.adversarial import test_attacks_games as g
+
+    terms = sc.Terms(train_period=3 * 24 * 3600)
+    arena = sc.arena(devnet.url, tmp_path)
+    job, solver = g.contract_solver_wins(arena, terms)
+    solver.batch([g.call(g.commit_fn(arena, job, g.cheat_in(0), 0))])
+    (sock,) = g.socks(arena, 1)
+    submitter = arena.address("submitter")
+    start = g.worth(arena, submitter)
+    deadline = arena.market("submitter").job(job).train_deadline
+    gid = g.DisputeClient(sock).challenge(job, g.CORE, 0)  # long before the deadline
+    arena.advance(g.ECON.clock_budget + 1)
+    assert arena.now() < deadline
+    g.DisputeClient(sock).send(gid, Timeout(), g.CORE)  # the solver "loses" on time, before its deadline
+    assert arena.client("deployer").view(gid).phase is Phase.CHALLENGER_WON
+    assert arena.market("submitter").job(job).state is JobState.SLASHED
+    sock_gain = g.DisputeClient(arena.chains["deployer"]).credit(sock.address) - g.BOND
+    assert g.worth(arena, submitter) == start + terms.price + g.REWARD, (
+        f"the submitter got {g.worth(arena, submitter) - start} (its price back, no slash reward); the sock got "
+        f"{sock_gain} of the solver's slash")
