@@ -384,3 +384,44 @@ def test_a_solver_that_will_be_late_routes_the_slash_reward_to_its_sock(devnet, 
     assert g.worth(arena, submitter) == start + terms.price + g.REWARD, (
         f"the submitter got {g.worth(arena, submitter) - start} (its price back, no slash reward); the sock got "
         f"{sock_gain} of the solver's slash")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 9: a 1-wei job with a century-long challenge period freezes an honest verifier's stake
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_one_wei_job_with_a_huge_challenge_period_freezes_an_honest_verifiers_stake(pool, staking, market, rnd,
+                                                                                     chain, accounts):
+    """ATTACK: `postJob` bounds no period from above and accepts a 1-wei escrow and a 1-wei `stakePerBid`. The
+    attacker posts such a job with `challengePeriod = 2^32 - 1` seconds (136 years), wins it with a sock (1 wei of
+    stake), commits a trace (a correct one for a tiny spec, so no game can end it early) and submits the result. It
+    funds the pool with 1 wei and requests the draw: `draw` locks `verifierStake` of whichever honest member it picks,
+    and `settle` (the only unlock) needs the job to be Finalized, which it is not until the challenge period ends.
+    Repeated on as many jobs as there are members, every honest verifier's stake is frozen.
+
+    COST: gas plus 3 wei per job (escrow, stake, fee), all of it the attacker's own money back to itself at the end.
+    EFFECT: `verifierStake` (1 ETH here) of an honest verifier locked for 136 years per job; the honest party's funds
+    are stuck, which no rule in VerifierPool or JobMarket bounds."""
+    submitter, sock_solver, honest = accounts[1], accounts[2], accounts[7]
+    _member(staking, pool, honest)
+    rnd.post(max_price=1, params=(1, 4, 600, 600, 3600, 2**32 - 1))
+    rnd.bid(sock_solver, 1, 0, stake=1)
+    rnd.to_reveal()
+    rnd.reveal(sock_solver, 0, 1, 0)
+    rnd.to_settlement()
+    market.settleAuction(rnd.job_id, {"from": submitter})
+    rnd.train(sock_solver)
+    job = rnd.job_id
+    pool.fund(job, {"from": submitter, "value": 1})
+    pool.requestDraw(job, {"from": submitter})
+    chain.mine()
+    assert pool.draw(job, {"from": submitter}).events["Drawn"]["verifier"] == honest
+    assert staking.lockedStake(honest) == ETH
+    chain.sleep(365 * 24 * 3600)  # a year later
+    chain.mine()
+    try:
+        pool.settle(job, {"from": honest})
+    except brownie.exceptions.VirtualMachineError:
+        pass  # PoolWrongState: the job is still in its challenge period
+    assert staking.freeStake(honest) == ETH, (
+        f"a year later the honest verifier's stake is still locked ({staking.lockedStake(honest)} wei) by a 3-wei job "
+        f"in state {market.state(job)}")
