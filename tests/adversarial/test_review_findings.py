@@ -220,14 +220,20 @@ def test_a_submitter_posting_a_one_second_train_period_takes_half_the_honest_win
 
 def test_the_honest_solver_agent_bids_on_jobs_it_has_no_time_to_do():
     """The agent side of finding 4: `next_actions` bids on a job whose training period is one second (and on one
-    whose reveal period is one second), so the honest solver walks into the trap above by itself. The protective
-    property: an honest agent does not bid on a job whose periods it cannot meet."""
+    whose reveal period is one second), so the honest solver walks into the trap above by itself; it also bids on
+    jobs whose bidding or challenge period is a century, which lock its stake (and, for the winner, its payment)
+    for that long (finding 9 for solvers). The protective property: an honest agent does not bid on a job whose
+    periods it cannot meet or would not accept."""
     from tests.solver.test_logic import POLICY, job, view
     from trainyard.solver.logic import CommitBid, next_actions
 
     one_second_training = job(bid_deadline=1000, reveal_deadline=1600, train_deadline=1601)
     one_second_reveal = job(bid_deadline=1000, reveal_deadline=1001, train_deadline=90_000)
-    for j in (one_second_training, one_second_reveal):
+    # and periods that lock its stake (and payment) for a century: bidding, or the challenge period after its result
+    century = 100 * 365 * 24 * 3600
+    century_bidding = job(bid_deadline=century, reveal_deadline=century + 600, train_deadline=century + 90_000)
+    century_challenge = job(challenge_period=century)
+    for j in (one_second_training, one_second_reveal, century_bidding, century_challenge):
         actions = next_actions(view(j, inspected={1: None}), POLICY)
         assert CommitBid(1, POLICY.price) not in actions, f"the honest agent bids on {j}"
 
