@@ -1,0 +1,431 @@
+"""Findings of the independent security review (branch `review`).
+
+Each test performs an attack that SUCCEEDS on the current contracts and asserts the property the attack breaks, so
+each test FAILS until the contracts are fixed. The docstring of each test gives the attack, its cost and its effect.
+"""
+
+from __future__ import annotations
+
+import brownie
+from brownie import web3
+from eth_abi import encode
+from eth_utils import keccak
+
+from tests.adversarial.attacker import socks
+from tests.adversarial.test_attacks_pool import (  # noqa: F401  (module fixtures re-used: market, pool, staking)
+    CFG,
+    DATA,
+    FEE,
+    INTERVAL,
+    SGD_W0,
+    WINDOWS,
+    _approved_job,
+    _in_challenge,
+    _member,
+    _proven,
+    isolate,
+    market,
+    nudge,
+    one_step,
+    pool,
+    rnd,
+    staking,
+)
+from tests.market.conftest import ETH, UNBONDING, commitment, salt
+from trainyard import merkle
+from trainyard.deploy import Economics
+from trainyard.dispute import scenario as sc
+from trainyard.dispute.client import open_leaf, play, step_once
+from trainyard.dispute.logic import Phase, Timeout
+from trainyard.dispute.oracle import ExactOracle, Tamper
+from trainyard.jobs import JobState
+from trainyard.pool import PoolClient
+from trainyard.runtime import commit
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 1: a caught cheater forfeits on time, and the approver that colluded with it is never cut
+# ----------------------------------------------------------------------------------------------------------------
+def _colluding_approval(arena, cheat: ExactOracle, before_approving=None):
+    """Job traced by ``cheat``; the only pool member (challenger3) is drawn and approves with the digests the solver
+    hands it (no re-execution), after ``before_approving(job)`` if given. Returns (core, job, opened windows, the
+    verifier's pool client)."""
+    core = sc.core_of(CFG, DATA)
+    job = sc.award(arena, core, WINDOWS)
+    sc.commit_trace(arena, job, cheat, WINDOWS)
+    verifier = PoolClient(arena.chains["challenger3"])
+    arena.market("challenger3").deposit(verifier.stake())
+    verifier.register()
+    funder = PoolClient(arena.chains["submitter"])
+    funder.fund(job, FEE)
+    funder.request_draw(job)
+    arena.advance(1)
+    arena.advance(1)
+    funder.draw(job)
+    assert verifier.assignment(job).verifier == arena.address("challenger3")
+    trace = arena.client("challenger3").trace(job)
+    openings = []
+    samples = verifier.samples(job, WINDOWS, INTERVAL)
+    for w, j in samples:
+        digests = cheat.interior_digests(w)  # the solver's digests: approved without re-executing
+        openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
+    if before_approving is not None:
+        before_approving(job)
+    verifier.approve(job, core.abi_tuple(), openings)
+    assert verifier.assignment(job).approved
+    return core, job, {w for w, _ in samples}, verifier
+
+
+def test_a_caught_cheater_forfeiting_on_time_shields_its_colluding_approver(devnet, tmp_path):
+    """ATTACK: the solver trains wrongly in every window and hands its interior digests to a colluding pool
+    verifier, which approves without re-executing. An honest whistleblower opens a game on a window the approval
+    opened (one it would win by the one-step proof). The solver, knowing it will lose, simply never moves: after
+    `clockBudget` the whistleblower calls `timeout` and the solver is slashed "on time", so `provenWrong(job)` stays
+    (False, 0) and `VerifierPool.settle` unlocks the approver's stake in full.
+
+    COST: nothing beyond what the cheat costs anyway (the solver's stake is slashed either way); the solver even saves
+    the gas of playing the game. EFFECT: an approver that colluded with a caught cheater never loses its stake, so
+    pool approval gives the submitter no economic assurance at all (every rule that cuts approvers is bypassed by
+    the solver choosing *how* it loses). The protection against honest approvers being burned by time-losses
+    (test_a_solver_losing_on_time_to_its_sock_costs_the_approver_nothing) made the cut opt-in for the cheater."""
+    arena = sc.arena(devnet.url, tmp_path)
+    tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
+    cheat = ExactOracle(CFG, DATA, tampers)
+    core, job, opened, verifier = _colluding_approval(arena, cheat)
+    w = min(opened)
+    whistle = arena.client("challenger")
+    gid = whistle.challenge(job, core, w)
+    arena.advance(Economics().clock_budget + 1)  # the caught solver never answers
+    agreed_start = ExactOracle(CFG, DATA, tampers[:w])
+    assert step_once(whistle, "challenger", agreed_start, gid, core) is not None  # timeout
+    assert arena.client("deployer").view(gid).phase is Phase.CHALLENGER_WON
+    assert arena.market("submitter").job(job).state is JobState.SLASHED
+    stake = verifier.stake()
+    PoolClient(arena.chains["submitter"]).settle(job)
+    info = arena.market("challenger3").stake_info()
+    # the protective property: an approval of a window a whistleblower caught the solver in costs the approver
+    assert (info.free, info.locked) == (0, 0), (
+        f"colluding approver kept its stake: free={info.free} locked={info.locked} (stake {stake}); "
+        f"provenWrong={_proven(arena, job)}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 2: dormant sock entries funded after the seed is known steal the pool draw
+# ----------------------------------------------------------------------------------------------------------------
+def _candidate(seed: bytes, k: int, n: int) -> int:
+    return int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, k])), "big") % n
+
+
+def test_a_dormant_sock_funded_after_the_seed_is_known_steals_the_draw(pool, staking, rnd, chain, accounts):
+    """ATTACK: the attacker registers many sock entries once (each needs `verifierStake` free at the moment it
+    joins), then moves every sock's stake into unbonding: the entries stay active members but are skipped by `draw`
+    (free stake < verifierStake), so they do not show up as drawn verifiers. When a draw is requested, `members` is
+    frozen but *eligibility* is read at draw time. As soon as the randomness block is mined the seed is public; the
+    attacker computes the candidate sequence, finds a dormant sock listed before the first honest candidate and, in
+    front of (or instead of) the keeper's `draw`, deposits `verifierStake` into that sock. `draw` then picks the
+    sock.
+
+    COST: `verifierStake` of liquid ETH at the moment of the draw (returned at settle), plus a one-off
+    `verifierStake` per sock entry held for one unbonding delay. EFFECT: with k dormant socks against h honest
+    members the attacker captures a draw it would have lost with probability about k/(k+h), choosing per job after
+    seeing the seed; the stated rule "joining or leaving after the seed is known does not change the draw" fails
+    (activation through a deposit, or a re-`register` of an old entry, does)."""
+    solver = accounts[2]
+    honest = socks(accounts, 2, funds=2 * ETH)
+    army = socks(accounts, 14, funds=2 * ETH)
+    for m in honest + army:
+        _member(staking, pool, m)
+    for s in army:  # dormant: members, but without the free stake a draw needs
+        staking.requestWithdrawal(ETH, {"from": s})
+    job = _in_challenge(rnd, solver)
+    pool.fund(job, {"from": accounts[1], "value": FEE})
+    members = [str(pool.memberAt(i)[0]) for i in range(pool.memberCount())]
+    army_set = {str(s) for s in army}
+    # (raw evm snapshots: brownie's chain.snapshot would replace the one its test isolation reverts to)
+    for _attempt in range(8):  # the attacker acts on the draws where a sock precedes the honest candidate
+        snap = web3.provider.make_request("evm_snapshot", [])["result"]
+        tx = pool.requestDraw(job, {"from": accounts[1]})
+        block = tx.events["DrawRequested"]["randomnessBlock"]
+        chain.mine(2)  # the randomness block is mined: its hash (the seed) is public
+        seed = keccak(encode(["bytes32", "uint256"], [bytes(web3.eth.get_block(block)["hash"]), job]))
+        n = len(members)
+        order = [members[_candidate(seed, k, n)] for k in range(16)]
+        first_honest = next(i for i, v in enumerate(order) if v not in army_set)
+        target = next((v for v in order[:first_honest]), None)
+        if target is not None:
+            break
+        web3.provider.make_request("evm_revert", [snap])
+    assert target is not None
+    fair = order[first_honest]  # what `draw` picks with the members as they were at the request (all socks dormant)
+    assert fair not in army_set
+    staking.deposit({"from": target, "value": ETH})  # the sock the seed lists first gets its stake back in
+    got = pool.draw(job, {"from": accounts[1]}).events["Drawn"]["verifier"]
+    assert got == fair, f"the draw was steered after the seed was known: {got} (a sock) instead of {fair}"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 3: the deployer keeps a key over all deposits until it calls `wire`
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_deployer_that_wires_late_can_take_every_deposit(Staking, accounts):
+    """ATTACK: `Staking` accepts deposits before `wire` has been called, and `wire` lets the deployer name *any*
+    address, including its own EOA, as a locker. A locker may `lock` any account's free stake and then `slash` it
+    with itself as beneficiary and reward = amount. A deployer that has not wired yet (or a deployment script that
+    wires in a later transaction, front-run by deposits) lists its EOA and takes every deposit.
+
+    COST: two transactions. EFFECT: the whole free stake of every depositor is credited to the deployer, contrary to
+    "No admin key moves stake ... the deployer wires its lockers once, then nobody can" (docs/security.md): until the
+    wiring the deployer is such a key, and nothing on chain lets a depositor see that the lockers are contracts."""
+    deployer, victim = accounts[0], accounts[3]
+    s = Staking.deploy(UNBONDING, {"from": deployer})
+    s.deposit({"from": victim, "value": ETH})
+    s.wire([deployer], {"from": deployer})
+    s.lock(victim, ETH, {"from": deployer})
+    s.slash(victim, ETH, deployer, ETH, {"from": deployer})
+    assert s.freeStake(victim) + s.lockedStake(victim) == ETH, "the deployer took a deposit made before wiring"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 4: a submitter traps honest solver agents with a job they cannot finish in time
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_submitter_posting_a_one_second_train_period_takes_half_the_honest_winners_stake(market, staking, rnd,
+                                                                                          chain, accounts):
+    """ATTACK: `postJob` accepts any non-zero period, so the submitter posts an attractive job (a high `maxPrice`)
+    with `trainPeriod = 1` second. The honest solver agent (trainyard/solver/logic.py `next_actions`) checks the
+    price, its free stake and that the spec is doable, but never the time it is given: it commits, reveals and
+    wins. Training cannot be done in one second, so at `trainDeadline + 1` the submitter calls `timeoutTraining`:
+    the honest winner's whole `stakePerBid` is slashed, `slashRewardBps` of it credited to the submitter, and the
+    submitter's escrow comes back whole. (With `revealPeriod = 1` instead, every honest bidder misses the reveal
+    and pays the reveal penalty, half of it to the submitter.)
+
+    COST: gas for postJob and timeoutTraining; the escrow is refunded. EFFECT: the submitter earns
+    slashRewardBps · stakePerBid (0.5 ETH per 1 ETH of stake with the defaults) from each honest solver it traps;
+    "an honest party never loses" fails."""
+    submitter, honest = accounts[1], accounts[2]
+    rnd.post(max_price=ETH // 2, params=(ETH, 4, 600, 600, 1, 600))  # trainPeriod: one second
+    rnd.bid(honest, ETH // 5)  # what the honest agent does for any doable job under its price
+    rnd.to_reveal()
+    rnd.reveal(honest, 0, ETH // 5)
+    rnd.to_settlement()
+    held = staking.freeStake(honest) + staking.lockedStake(honest)
+    sub_credits = staking.credits(submitter)
+    rnd.sleep_until(market.job(rnd.job_id)["trainDeadline"] + 1)  # no real training fits in one second
+    market.timeoutTraining(rnd.job_id, {"from": submitter})
+    gained = staking.credits(submitter) - sub_credits
+    assert staking.freeStake(honest) + staking.lockedStake(honest) == held, (
+        f"the honest winner lost {held - staking.freeStake(honest) - staking.lockedStake(honest)} wei of stake; "
+        f"the submitter gained {gained} wei of it")
+
+
+def test_the_honest_solver_agent_bids_on_jobs_it_has_no_time_to_do():
+    """The agent side of finding 4: `next_actions` bids on a job whose training period is one second (and on one
+    whose reveal period is one second), so the honest solver walks into the trap above by itself; it also bids on
+    jobs whose bidding or challenge period is a century, which lock its stake (and, for the winner, its payment)
+    for that long (finding 9 for solvers). The protective property: an honest agent does not bid on a job whose
+    periods it cannot meet or would not accept."""
+    from tests.solver.test_logic import POLICY, job, view
+    from trainyard.solver.logic import CommitBid, next_actions
+
+    one_second_training = job(bid_deadline=1000, reveal_deadline=1600, train_deadline=1601)
+    one_second_reveal = job(bid_deadline=1000, reveal_deadline=1001, train_deadline=90_000)
+    # and periods that lock its stake (and payment) for a century: bidding, or the challenge period after its result
+    century = 100 * 365 * 24 * 3600
+    century_bidding = job(bid_deadline=century, reveal_deadline=century + 600, train_deadline=century + 90_000)
+    century_challenge = job(challenge_period=century)
+    for j in (one_second_training, one_second_reveal, century_bidding, century_challenge):
+        actions = next_actions(view(j, inspected={1: None}), POLICY)
+        assert CommitBid(1, POLICY.price) not in actions, f"the honest agent bids on {j}"
+
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 5: an approval made in the last block of the challenge period can never be contested
+# ----------------------------------------------------------------------------------------------------------------
+def test_an_approval_in_the_last_second_of_the_challenge_period_is_risk_free(devnet, tmp_path):
+    """ATTACK: the drawn verifier does not re-execute anything (here it even approves a solver that is wrong in every
+    window, with the digests the solver hands it). It waits, watching the job: if a whistleblower opens a game on one
+    of its sampled windows it simply never approves (an unapproved assignment is settled with the stake unlocked and
+    no penalty); otherwise it sends `approve` in the last block in which `_checkOpen` still accepts it
+    (`resultAt + challengePeriod - 1`). From the next block on, `openDispute` refuses every game
+    (JobMarketDisputesClosed), so nobody can ever prove a window it opened wrong; the job finalizes and `settle`
+    pays it the fee and unlocks its stake.
+
+    COST: none. EFFECT: the approver collects the submitter's verification fee for a wrong result with zero risk to
+    its stake, so the fee buys no re-execution; an approval must leave time for it to be contested (or the cut must
+    not depend on a whistleblower acting after it)."""
+    arena = sc.arena(devnet.url, tmp_path)
+    tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
+    cheat = ExactOracle(CFG, DATA, tampers)
+    w3 = arena.chains["deployer"].w3
+
+    def wait_for_the_last_second(job):
+        j = arena.market("submitter").job(job)
+        last = j.result_at + j.challenge_period - 1
+        w3.provider.make_request("evm_setNextBlockTimestamp", [last])
+
+    core, job, opened, verifier = _colluding_approval(arena, cheat, wait_for_the_last_second)
+    # a whistleblower that saw the wrong result, one block later, can no longer dispute it
+    whistle = arena.client("challenger")
+    j = arena.market("submitter").job(job)
+    assert w3.eth.get_block("latest")["timestamp"] == j.result_at + j.challenge_period - 1  # the approval's block
+    w3.provider.make_request("evm_setNextBlockTimestamp", [j.result_at + j.challenge_period])  # the next block
+    contested = True
+    try:
+        whistle.challenge(job, core, min(opened))
+    except Exception:  # JobMarketDisputesClosed
+        contested = False
+    if not contested:
+        arena.advance(10)
+        arena.market("solver").finalize(job)
+        PoolClient(arena.chains["submitter"]).settle(job)
+        info = arena.market("challenger3").stake_info()
+        paid = PoolClient(arena.chains["challenger3"]).credit()
+        assert contested, (f"approval in the last second: nobody could contest it; the approver of a wrong result was "
+                           f"paid {paid} wei and kept its stake (free={info.free}, locked={info.locked})")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 6: the submitter's sock reveals last and undercuts the honest winner's second price
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_submitters_sock_revealing_last_cuts_the_honest_winners_price(market, staking, rnd, chain, accounts):
+    """ATTACK: reveals are public as they are mined, and a bid never revealed only pays `revealPenaltyBps` of the
+    stake (half of it credited back to the submitter). The submitter's sock commits a ladder of sealed bids
+    (0.15, 0.25, 0.35 ETH); honest bidders A (0.1 ETH) and B (0.4 ETH) reveal as the honest agent does, as soon as
+    the reveal period opens. At the end of the reveal period the sock reveals only the rung just above the best
+    honest price (0.15) and leaves the others unrevealed. The honest winner A is now paid 0.15 ETH instead of B's
+    0.4 ETH (the second price of the sealed bids), and the sock's revealed bid is released without penalty.
+
+    COST: the reveal penalty of the unrevealed rungs, net of what comes back to the submitter:
+    2 · 0.1 ETH · (1 − 0.5) = 0.1 ETH. EFFECT: the submitter keeps 0.25 ETH more of its escrow (net +0.15 ETH), taken
+    from the honest winner's payment: the auction is not sealed-bid second-price, and the last revealer sets the
+    price."""
+    submitter, a, b = accounts[1], accounts[2], accounts[3]
+    sock = socks(accounts, 1, funds=5 * ETH)[0]
+    rnd.post(max_price=ETH // 2)
+    job = rnd.job_id
+    rnd.bid(a, ETH // 10, 0)  # index 0
+    rnd.bid(b, 4 * ETH // 10, 1)  # index 1
+    staking.deposit({"from": sock, "value": 3 * ETH})
+    ladder = [15 * ETH // 100, 25 * ETH // 100, 35 * ETH // 100]
+    for k, p in enumerate(ladder):
+        market.commitBid(job, commitment(job, sock, p, salt(10 + k)), {"from": sock})  # indices 2, 3, 4
+    rnd.to_reveal()
+    rnd.reveal(a, 0, ETH // 10, 0)
+    rnd.reveal(b, 1, 4 * ETH // 10, 1)
+    best_honest = min(market.bid(job, i)["price"] for i in (0, 1))  # what the sock reads from the reveals
+    k = next(i for i, p in enumerate(ladder) if p > best_honest)
+    market.revealBid(job, 2 + k, ladder[k], salt(10 + k), {"from": sock})  # the last reveal
+    rnd.to_settlement()
+    market.settleAuction(job, {"from": submitter})
+    info = market.job(job)
+    assert info["winner"] == a
+    assert info["price"] == 4 * ETH // 10, (
+        f"the honest winner is paid {info['price']} instead of the sealed second price {4 * ETH // 10}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 7: a verifier removed for approving a window proven wrong re-registers at once
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_cut_verifier_rejoins_the_draw_at_once(devnet, tmp_path):
+    """ATTACK: `settle` deactivates an approver whose opened window was proven wrong ("leaves the draw"), but
+    `register` only checks free stake: the same address deposits `verifierStake` again and calls `register`, which
+    reactivates its old entry at once.
+
+    COST: a fresh `verifierStake` deposit (which any new sock needs anyway). EFFECT: the ejection is cosmetic: a
+    verifier caught approving a wrong result is drawn again as before (same entry, same odds); nothing records it."""
+    arena = sc.arena(devnet.url, tmp_path)
+    tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
+    cheat = ExactOracle(CFG, DATA, tampers)
+    core, job, opened, verifier = _approved_job(arena, cheat)
+    w = min(opened)
+    gid = arena.client("challenger").challenge(job, core, w)
+    end = play([(arena.client("solver"), "solver", cheat),
+                (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA, tampers[:w]))], gid, core)
+    assert end.phase is Phase.CHALLENGER_WON and _proven(arena, job) == (True, w)
+    PoolClient(arena.chains["submitter"]).settle(job)
+    assert not verifier.registered()  # cut and removed ...
+    arena.market("challenger3").deposit(verifier.stake())
+    rejoined = True
+    try:
+        verifier.register()
+    except Exception:
+        rejoined = False
+    assert not rejoined and not verifier.registered(), "the cut verifier is a member again, at its old entry"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 8: a solver that will miss its deadline routes its slash reward to a sock by losing early, on time
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_solver_that_will_be_late_routes_the_slash_reward_to_its_sock(devnet, tmp_path):
+    """ATTACK: a solver (an Attacker contract) wins a job it never means to train (to grief the submitter, or it
+    cannot). It commits one leaf (needed to open a game), and more than `clockBudget` before its training deadline its
+    sock opens a game; the solver never moves, and the sock calls `timeout` *before* `trainDeadline`. The job is
+    slashed through the game, so the slash reward R goes to the game's pot, i.e. to the sock, and not to the
+    submitter as `timeoutTraining` would give it. The existing test
+    (test_a_late_solver_losing_a_game_against_its_sock_leaves_the_submitter_compensated) only opens the sock game half a
+    clock before the deadline, where `timeoutTraining` comes first.
+
+    COST: one bond (returned with the reward) and one trace commit. EFFECT: the submitter only gets its escrow back,
+    not the reward R = slashRewardBps · stake (0.5 ETH here) that compensates it for the lost training period, and
+    the solver's net loss falls from the whole stake to (1 − slashRewardBps) · stake: griefing submitters by winning
+    and not training costs half. "A late solver cannot route its slash to a sock" (docs/security.md) fails."""
+    from tests.adversarial import test_attacks_games as g
+
+    terms = sc.Terms(train_period=3 * 24 * 3600)
+    arena = sc.arena(devnet.url, tmp_path)
+    job, solver = g.contract_solver_wins(arena, terms)
+    solver.batch([g.call(g.commit_fn(arena, job, g.cheat_in(0), 0))])
+    (sock,) = g.socks(arena, 1)
+    submitter = arena.address("submitter")
+    start = g.worth(arena, submitter)
+    deadline = arena.market("submitter").job(job).train_deadline
+    gid = g.DisputeClient(sock).challenge(job, g.CORE, 0)  # long before the deadline
+    arena.advance(g.ECON.clock_budget + 1)
+    assert arena.now() < deadline
+    g.DisputeClient(sock).send(gid, Timeout(), g.CORE)  # the solver "loses" on time, before its deadline
+    assert arena.client("deployer").view(gid).phase is Phase.CHALLENGER_WON
+    assert arena.market("submitter").job(job).state is JobState.SLASHED
+    sock_gain = g.DisputeClient(arena.chains["deployer"]).credit(sock.address) - g.BOND
+    assert g.worth(arena, submitter) == start + terms.price + g.REWARD, (
+        f"the submitter got {g.worth(arena, submitter) - start} (its price back, no slash reward); the sock got "
+        f"{sock_gain} of the solver's slash")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Finding 9: a 1-wei job with a century-long challenge period freezes an honest verifier's stake
+# ----------------------------------------------------------------------------------------------------------------
+def test_a_one_wei_job_with_a_huge_challenge_period_freezes_an_honest_verifiers_stake(pool, staking, market, rnd,
+                                                                                     chain, accounts):
+    """ATTACK: `postJob` bounds no period from above and accepts a 1-wei escrow and a 1-wei `stakePerBid`. The
+    attacker posts such a job with `challengePeriod = 2^32 - 1` seconds (136 years), wins it with a sock (1 wei of
+    stake), commits a trace (a correct one for a tiny spec, so no game can end it early) and submits the result. It
+    funds the pool with 1 wei and requests the draw: `draw` locks `verifierStake` of whichever honest member it picks,
+    and `settle` (the only unlock) needs the job to be Finalized, which it is not until the challenge period ends.
+    Repeated on as many jobs as there are members, every honest verifier's stake is frozen.
+
+    COST: gas plus 3 wei per job (escrow, stake, fee), all of it the attacker's own money back to itself at the end.
+    EFFECT: `verifierStake` (1 ETH here) of an honest verifier locked for 136 years per job; the honest party's funds
+    are stuck, which no rule in VerifierPool or JobMarket bounds."""
+    submitter, sock_solver, honest = accounts[1], accounts[2], accounts[7]
+    _member(staking, pool, honest)
+    rnd.post(max_price=1, params=(1, 4, 600, 600, 3600, 2**32 - 1))
+    rnd.bid(sock_solver, 1, 0, stake=1)
+    rnd.to_reveal()
+    rnd.reveal(sock_solver, 0, 1, 0)
+    rnd.to_settlement()
+    market.settleAuction(rnd.job_id, {"from": submitter})
+    rnd.train(sock_solver)
+    job = rnd.job_id
+    pool.fund(job, {"from": submitter, "value": 1})
+    pool.requestDraw(job, {"from": submitter})
+    chain.mine()
+    assert pool.draw(job, {"from": submitter}).events["Drawn"]["verifier"] == honest
+    assert staking.lockedStake(honest) == ETH
+    chain.sleep(365 * 24 * 3600)  # a year later
+    chain.mine()
+    try:
+        pool.settle(job, {"from": honest})
+    except brownie.exceptions.VirtualMachineError:
+        pass  # PoolWrongState: the job is still in its challenge period
+    assert staking.freeStake(honest) == ETH, (
+        f"a year later the honest verifier's stake is still locked ({staking.lockedStake(honest)} wei) by a 3-wei job "
+        f"in state {market.state(job)}")
