@@ -58,6 +58,7 @@ contract Staking is IStaking {
 
     /// @inheritdoc IStaking
     function deposit() external payable {
+        if (!wired) revert StakingNotWired();
         if (msg.value == 0) revert StakingZeroAmount();
         Stake storage s = _stakes[msg.sender];
         uint256 total = uint256(s.free) + s.locked + msg.value;

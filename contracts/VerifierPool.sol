@@ -45,6 +45,8 @@ contract VerifierPool is IVerifierPool {
     address[] private _members;
     mapping(address verifier => uint256) private _entry; // 1 + index in _members (0: never joined)
     mapping(address verifier => bool) private _active;
+    /// @inheritdoc IVerifierPool
+    mapping(address verifier => bool) public expelled;
     mapping(uint256 jobId => Assignment) private _assignments;
 
     constructor(
@@ -69,6 +71,7 @@ contract VerifierPool is IVerifierPool {
     /// @inheritdoc IVerifierPool
     function register() external {
         if (_active[msg.sender]) revert PoolAlreadyRegistered(msg.sender);
+        if (expelled[msg.sender]) revert PoolExpelled(msg.sender);
         // a member must be able to back an assignment when it joins: each sock entry costs the attacker
         // verifierStake held in that account (moving it to the next sock waits the unbonding delay)
         uint256 free = staking.freeStake(msg.sender);
@@ -271,9 +274,13 @@ contract VerifierPool is IVerifierPool {
         credits[paid != 0 ? v : a.funder] += a.fee;
         if (v != address(0)) pending[v] -= 1;
         emit Settled(jobId, v, paid, cut ? locked : 0);
-        if (cut && _active[v]) {
-            _active[v] = false; // a verifier that approved a window proven wrong leaves the draw
-            emit Deregistered(v);
+        if (cut) {
+            expelled[v] = true; // a verifier that approved a window proven wrong leaves the draw for good
+            emit Expelled(v);
+            if (_active[v]) {
+                _active[v] = false;
+                emit Deregistered(v);
+            }
         }
         if (locked == 0) return;
         // exactly what this assignment locked: burned whole (reward 0, so no sock of the solver profits), or freed

@@ -196,6 +196,7 @@ def cmd_stake(args: argparse.Namespace) -> int:
 def cmd_solver_run(args: argparse.Namespace) -> int:
     from trainyard.solver.agent import SolverAgent
     from trainyard.solver.logic import SolverPolicy
+    from trainyard.spec import parse_duration
     from trainyard.solver.memory import SolverMemory
 
     s = _settings(args)
@@ -203,7 +204,9 @@ def cmd_solver_run(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else s.home / f"solver-{market.chain.address.lower()}.sqlite"
     agent = SolverAgent(
         market, _store(args), SolverMemory(db),
-        SolverPolicy(price=parse_eth(args.price), target_stake=parse_eth(args.stake)),
+        SolverPolicy(price=parse_eth(args.price), target_stake=parse_eth(args.stake),
+                     min_train_period=parse_duration(args.min_train_period, "--min-train-period"),
+                     max_lock=parse_duration(args.max_lock, "--max-lock")),
     )
     print(f"solver {market.chain.address} running (state in {db}); Ctrl-C to stop")
     try:
@@ -339,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("--stake", default="2", help="stake to keep deposited, ETH (default 2)")
     sr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
     sr.add_argument("--db", help="SQLite state file (default $TRAINYARD_HOME/solver-<address>.sqlite)")
+    sr.add_argument("--min-train-period", default="10m",
+                    help="skip jobs whose training period is shorter (e.g. 30m, 2h; default 10m): set it to what this "
+                         "machine needs, or a submitter can post a job nobody can finish in time and take the stake")
+    sr.add_argument("--max-lock", default="90d", help="skip jobs that would lock the bid's stake longer (default 90d)")
     sr.set_defaults(fn=cmd_solver_run)
     for role, rate, text in (("verifier", 0.25, "re-execute a sample of every job's windows as they are committed; "
                               "dispute a wrong one and play the game"),

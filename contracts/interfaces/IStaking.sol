@@ -24,6 +24,8 @@ interface IStaking {
     error StakingNoCredit(address account);
     /// @notice Sending ETH failed.
     error StakingTransferFailed(address to, uint256 amount);
+    /// @notice A deposit before the lockers are wired: until then the deployer could still name itself a locker.
+    error StakingNotWired();
     /// @notice A stake amount beyond what the packed accounting holds.
     error StakingAmountTooLarge(uint256 amount);
 
@@ -39,6 +41,7 @@ interface IStaking {
     event LockerWired(address indexed locker);
 
     /// @notice Name the lockers, once and only by the deployer; no locker can ever be added or removed afterwards.
+    /// No deposit is accepted before this call, so every depositor can read the lockers first (`isLocker`).
     /// @param lockers The contracts that may lock, unlock and slash (each only what it locked).
     function wire(address[] calldata lockers) external;
 
@@ -51,7 +54,7 @@ interface IStaking {
     /// @return True if wired as a locker.
     function isLocker(address who) external view returns (bool);
 
-    /// @notice Add `msg.value` to the caller's free stake.
+    /// @notice Add `msg.value` to the caller's free stake. Refused (`StakingNotWired`) until the lockers are wired.
     function deposit() external payable;
 
     /// @notice Move `amount` of free stake to unbonding; it can be withdrawn after the unbonding delay. A further

@@ -45,6 +45,8 @@ interface IVerifierPool {
     error PoolBadStake(uint256 stake);
     /// @notice The caller is already an active member.
     error PoolAlreadyRegistered(address verifier);
+    /// @notice The verifier approved a window later proven wrong: it may never join again.
+    error PoolExpelled(address verifier);
     /// @notice The caller is not an active member.
     error PoolNotRegistered(address verifier);
     /// @notice Joining needs `needed` of free stake; the caller has `free`.
@@ -80,6 +82,8 @@ interface IVerifierPool {
     /// @notice Sending ETH failed.
     error PoolTransferFailed(address to, uint256 amount);
 
+    /// @notice A verifier is put out of the pool for good (it approved a window proven wrong).
+    event Expelled(address indexed verifier);
     /// @notice `verifier` became an active member, at entry `index` of the draw's list.
     event Registered(address indexed verifier, uint256 index);
     /// @notice `verifier` is no longer drawn (its entry stays, inactive).
@@ -173,6 +177,12 @@ interface IVerifierPool {
     /// @param verifier The address.
     /// @return Whether it is.
     function isMember(address verifier) external view returns (bool);
+
+    /// @notice Whether the verifier approved a window later proven wrong by the one-step proof, which puts it out of
+    /// the pool for good (`register` refuses it).
+    /// @param verifier The account.
+    /// @return True once expelled.
+    function expelled(address verifier) external view returns (bool);
 
     /// @notice Entries of the draw's list (every address that ever joined, active or not).
     /// @return The count.

@@ -313,12 +313,12 @@ def test_a_proof_loss_in_an_opened_window_burns_the_approvers_stake_and_pays_nob
     opened burns the approver's stake, paying its own stake less the reward its sock gets; nobody gains from it."""
     arena = sc.arena(devnet.url, tmp_path)
     core, job, opened, verifier = _approved_job(arena)
-    sock_staking_credit = arena.market("challenger2").stake_info().credits
+    sock_credit = arena.client("challenger2").credit()  # a game's winnings are credits of the game contract
     _lose_by_proof(arena, core, job, min(opened))
-    solver_share = arena.market("challenger2").stake_info().credits - sock_staking_credit
-    assert solver_share == sc.Terms().stake * Economics().slash_reward_bps // 10_000  # from the solver's stake only
+    won = arena.client("challenger2").credit() - sock_credit  # its bond back and the whole pot (the only game)
+    assert won == Economics().challenge_bond + sc.Terms().stake * Economics().slash_reward_bps // 10_000
     _settle_and_check(arena, job, verifier, cut=True)
-    assert arena.market("challenger2").stake_info().credits - sock_staking_credit == solver_share  # nothing more
+    assert arena.client("challenger2").credit() - sock_credit == won  # nothing more: the approver's cut is burned
     assert not PoolClient(arena.chains["challenger3"]).registered()
 
 
@@ -330,12 +330,13 @@ def test_a_colluding_approver_is_burned_when_a_whistleblower_proves_an_opened_wi
     cheat = ExactOracle(CFG, DATA, tampers)  # wrong in every window, so whichever the draw samples
     core, job, opened, verifier = _approved_job(arena, cheat)
     w = min(opened)
-    before = arena.market("challenger").stake_info().credits
+    before = arena.client("challenger").credit()
     gid = arena.client("challenger").challenge(job, core, w)
     agreed_start = ExactOracle(CFG, DATA, tampers[:w])  # from the solver's checkpoint of window w - 1
     end = play([(arena.client("solver"), "solver", cheat), (arena.client("challenger"), "challenger", agreed_start)],
                gid, core)
     assert end.phase is Phase.CHALLENGER_WON and _proven(arena, job) == (True, w)
     _settle_and_check(arena, job, verifier, cut=True)
-    assert arena.market("challenger").stake_info().credits - before == sc.Terms().stake // 2  # the solver's, no more
+    # its bond back and the solver's slash reward (the only game), nothing from the approver
+    assert arena.client("challenger").credit() - before == Economics().challenge_bond + sc.Terms().stake // 2
     assert not PoolClient(arena.chains["challenger3"]).registered()

@@ -141,7 +141,7 @@ ROOTS = [bytes([w + 1]) * 32 for w in range(4)]
 def _drawn(pool, rnd, market, submitter, solvers, chain):
     rnd.post()
     market.cancelJob(1, {"from": submitter})  # job 1 is the Round helper's; ours is job 2 (under the core)
-    market.postJob(CORE.spec_hash(), "bafkspec", PARAMS, {"from": submitter, "value": ETH // 2})
+    market.postJob(CORE.abi_tuple(), "bafkspec", PARAMS, {"from": submitter, "value": ETH // 2})
     rnd.job_id = 2
     rnd.bid(solvers[0], ETH // 5)
     rnd.to_reveal()

@@ -21,6 +21,21 @@ class SolverPolicy:
 
     price: int  # wei asked for a job
     target_stake: int  # free + locked stake the solver keeps deposited
+    # Periods a solver can meet and accepts: a submitter can post a job whose reveal or training period is too short
+    # to meet (then take the reveal penalty or the slash of whoever wins), or whose periods lock the bid's stake for
+    # years. Set min_train_period to what this machine needs to train the jobs it takes.
+    min_reveal_period: int = 300
+    min_train_period: int = 600
+    max_lock: int = 90 * 24 * 3600  # from now to the end of the challenge period if it wins
+
+
+def acceptable_periods(job: JobView, now: int, policy: SolverPolicy) -> bool:
+    """Whether the job's periods leave this solver time to reveal and to train, and do not lock its stake for
+    longer than it accepts (a trap a submitter could set for honest solvers)."""
+    reveal = job.reveal_deadline - job.bid_deadline
+    train = job.train_deadline - job.reveal_deadline
+    locked_until = job.train_deadline + job.challenge_period
+    return reveal >= policy.min_reveal_period and train >= policy.min_train_period and locked_until - now <= policy.max_lock
 
 
 @dataclass(frozen=True)
@@ -131,6 +146,8 @@ def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
         mine = _same(job.winner, view.me)
         if job.state is JobState.BIDDING and bid is None:
             if _same(job.submitter, view.me) or view.now >= job.bid_deadline:
+                continue
+            if not acceptable_periods(job, view.now, policy):
                 continue
             if job.job_id not in view.inspected:
                 actions.append(Inspect(job.job_id))
