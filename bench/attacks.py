@@ -3,7 +3,8 @@
 Each attack is performed by a regression test in tests/adversarial (an attacker contract, sock accounts, atomic
 batches, front-running); the test asserts that the attack fails and that no honest party lost a wei. This runs those
 tests on a fresh Anvil and prints, for each attack, ``attack_<name>: defeated`` when its test passes and
-``attack_<name>: SUCCEEDED`` when it does not (a failing test means the protection no longer holds). It also prints
+``attack_<name>: SUCCEEDED`` when it does not: a failing test means the protection does not hold, and an open
+finding of the review (a strict-xfail test, docs/security.md) is reported as SUCCEEDED until it is fixed. It also prints
 ``honest_delay_max_h:``, the longest an honest solver's payment was held back past its result under the worst
 griefing the tests construct (measured by the griefing test itself, in chain time).
 
@@ -77,9 +78,41 @@ ATTACKS: dict[str, list[str]] = {
         "tests/market/test_staking.py::test_no_key_over_anyones_stake_after_wiring",
         "tests/market/test_staking.py::test_wire_only_by_the_deployer_and_only_once",
     ],
+    # found by the independent review after the fixes; the open ones are strict-xfail tests (docs/security.md)
+    "review_cheater_forfeits_to_shield_approver": [
+        "tests/adversarial/test_review_findings.py::test_a_caught_cheater_forfeiting_on_time_shields_its_colluding_approver",
+    ],
+    "review_dormant_sock_steals_draw": [
+        "tests/adversarial/test_review_findings.py::test_a_dormant_sock_funded_after_the_seed_is_known_steals_the_draw",
+    ],
+    "review_deployer_wires_late": [
+        "tests/adversarial/test_review_findings.py::test_a_deployer_that_wires_late_cannot_take_a_deposit",
+    ],
+    "review_short_train_period_trap_contract": [
+        "tests/adversarial/test_review_findings.py::test_a_submitter_posting_a_one_second_train_period_takes_half_the_honest_winners_stake",
+    ],
+    "review_short_train_period_trap_agent": [
+        "tests/adversarial/test_review_findings.py::test_the_honest_solver_agent_refuses_periods_it_cannot_meet",
+    ],
+    "review_last_second_approval": [
+        "tests/adversarial/test_review_findings.py::test_an_approval_in_the_last_second_of_the_challenge_period_is_risk_free",
+    ],
+    "review_last_revealer_cuts_price": [
+        "tests/adversarial/test_review_findings.py::test_a_submitters_sock_revealing_last_cuts_the_honest_winners_price",
+    ],
+    "review_expelled_verifier_rejoins": [
+        "tests/adversarial/test_review_findings.py::test_a_cut_verifier_cannot_rejoin_the_draw",
+    ],
+    "review_late_solver_early_sock_game": [
+        "tests/adversarial/test_review_findings.py::test_a_solver_that_will_be_late_routes_the_slash_reward_to_its_sock",
+    ],
+    "review_verifier_stake_frozen": [
+        "tests/adversarial/test_review_findings.py::test_a_one_wei_job_with_a_huge_challenge_period_freezes_an_honest_verifiers_stake",
+    ],
 }
 
 DELAY_FILE_ENV = "TRAINYARD_BENCH_DELAY_FILE"
+SESSION_TIMEOUT_S = 1200  # one test file's session; a hung session must not hang the benchmark
 
 
 def _free_port() -> int:
@@ -95,7 +128,12 @@ def _run(node_ids: list[str], delay_file: Path) -> dict[str, bool]:
         env = dict(os.environ, BROWNIE_ANVIL_PORT=str(_free_port()), **{DELAY_FILE_ENV: str(delay_file)})
         brownie = Path(sys.executable).with_name("brownie")
         cmd = [str(brownie), "test", *node_ids, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
-        subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        try:
+            subprocess.run(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False, timeout=SESSION_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            print(f"timed out after {SESSION_TIMEOUT_S} s: {node_ids[0].split('::')[0]} (its attacks count as not defeated)",
+                  file=sys.stderr)
         if not junit.exists():
             return {}
         passed: dict[str, bool] = {}
