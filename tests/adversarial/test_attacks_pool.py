@@ -229,10 +229,11 @@ def nudge(name: str, pos: int = 1, by: int = 9000):
     return fn
 
 
-def _approved_job(arena, solver: ExactOracle | None = None):
+def _approved_job(arena, solver: ExactOracle | None = None, before_approving=None):
     """A job whose solver commits the trace of ``solver`` (default: honest), funded by its submitter, drawn to the only
     member (challenger3), who approves with the digests of that trace: re-executed when it is honest, handed over by
-    the solver when it is not (collusion). Returns (core, job, sampled windows, pool client of the verifier)."""
+    the solver when it is not (collusion), after ``before_approving(job)`` if given. Returns (core, job, sampled
+    windows, pool client of the verifier)."""
     honest = solver or ExactOracle(CFG, DATA)
     core = sc.core_of(CFG, DATA)
     job = sc.award(arena, core, WINDOWS)
@@ -253,6 +254,8 @@ def _approved_job(arena, solver: ExactOracle | None = None):
     for w, j in samples:
         digests = honest.interior_digests(w)  # re-executed
         openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
+    if before_approving is not None:
+        before_approving(job)
     verifier.approve(job, core.abi_tuple(), openings)
     assert verifier.assignment(job).approved
     return core, job, {w for w, _ in samples}, verifier

@@ -35,16 +35,14 @@ from tests.adversarial.test_attacks_pool import (  # noqa: F401  (module fixture
     staking,
 )
 from tests.market.conftest import ETH, UNBONDING, commitment, salt, typed_error
-from trainyard import merkle
 from trainyard.deploy import Economics
 from trainyard.dispute import scenario as sc
-from trainyard.dispute.client import open_leaf, play, step_once
+from trainyard.dispute.client import play, step_once
 from trainyard.dispute.logic import Phase, Timeout
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.errors import ContractError
 from trainyard.jobs import JobState
 from trainyard.pool import PoolClient
-from trainyard.runtime import commit
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -52,32 +50,8 @@ from trainyard.runtime import commit
 # ----------------------------------------------------------------------------------------------------------------
 def _colluding_approval(arena, cheat: ExactOracle, before_approving=None):
     """Job traced by ``cheat``; the only pool member (challenger3) is drawn and approves with the digests the solver
-    hands it (no re-execution), after ``before_approving(job)`` if given. Returns (core, job, opened windows, the
-    verifier's pool client)."""
-    core = sc.core_of(CFG, DATA)
-    job = sc.award(arena, core, WINDOWS)
-    sc.commit_trace(arena, job, cheat, WINDOWS)
-    verifier = PoolClient(arena.chains["challenger3"])
-    arena.market("challenger3").deposit(verifier.stake())
-    verifier.register()
-    funder = PoolClient(arena.chains["submitter"])
-    funder.fund(job, FEE)
-    funder.request_draw(job)
-    arena.advance(1)
-    arena.advance(1)
-    funder.draw(job)
-    assert verifier.assignment(job).verifier == arena.address("challenger3")
-    trace = arena.client("challenger3").trace(job)
-    openings = []
-    samples = verifier.samples(job, WINDOWS, INTERVAL)
-    for w, j in samples:
-        digests = cheat.interior_digests(w)  # the solver's digests: approved without re-executing
-        openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
-    if before_approving is not None:
-        before_approving(job)
-    verifier.approve(job, core.abi_tuple(), openings)
-    assert verifier.assignment(job).approved
-    return core, job, {w for w, _ in samples}, verifier
+    hands it (no re-execution), after ``before_approving(job)`` if given."""
+    return _approved_job(arena, cheat, before_approving)
 
 
 @pytest.mark.xfail(strict=True, reason="open: an approver is cut only after a loss by the proof, so a cheater that forfeits on time shields it; the fix is an approver that defends its opened points (docs/security.md)")
