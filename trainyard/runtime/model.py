@@ -327,7 +327,7 @@ def train_float32(cfg: TrainConfig, data: Dataset) -> float:
         rows = train_idx[torch.from_numpy(batch_indices(cfg.seed, s, cfg.batch_size, len(train_idx)))]
         opt.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(x_all[rows]), data.y[rows])
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward untyped
         opt.step()
     idx = data.test_index
     with torch.no_grad():
