@@ -405,6 +405,8 @@ def validate(p: Program) -> None:
     for j, op in enumerate(p.ops):
         _validate_op(j, op, slots, written, labels)
     m = measure(slots, p.ops)
+    _need(m.max_reduction <= MAX_WIDTH, f"the program's largest reduction is {m.max_reduction}, above {MAX_WIDTH} "
+                                        f"(2^20 · 2^20 · {MAX_WIDTH} = 2^52 bounds every matmul)")
     _need(h.max_reduction <= MAX_WIDTH, f"the header's largest reduction {h.max_reduction} is above {MAX_WIDTH} "
                                         f"(2^20 · 2^20 · {MAX_WIDTH} = 2^52 bounds every matmul)")
     for field, limit, got in (("depth", h.depth, m.depth), ("largest tensor", h.max_tensor, m.max_tensor),

@@ -23,7 +23,8 @@ _Exec = Callable[[Op, Sequence[torch.Tensor], torch.Tensor, torch.Tensor, str], 
 
 
 # Each executor: (op, its input tensors, the batch's features and labels, matmul path) -> the output tensor.
-def _load_features(op: Op, ins: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor, path: str) -> torch.Tensor:
+def _load_features(op: Op, ins: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+                   path: str) -> torch.Tensor:
     return x
 
 
@@ -101,8 +102,8 @@ def _check_start(program: Program, slots: Sequence[torch.Tensor | None], feature
                 raise ProgramError(f"slot {i} ({decl.name}) must hold int64 {decl.shape} at the start of a step, "
                                    f"got {got}")
         elif t is not None:
-            raise ProgramError(f"slot {i} ({decl.name}) is a {decl.role.name.lower()} slot: it must be empty at the "
-                               "start of a step")
+            raise ProgramError(f"slot {i} ({decl.name}) is a {decl.role.name.lower()} slot: it must be empty "
+                               "at the start of a step")
     for what, t in (("features", features), ("labels", labels)):
         if t.dtype != torch.int64:
             raise ProgramError(f"the batch's {what} must be int64, got {t.dtype}")
