@@ -10,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trainyard import merkle
 from trainyard import runtime as rt
 from trainyard.errors import ProgramError, SpecError
 from trainyard.program import (
@@ -224,6 +225,10 @@ def test_entry_layout_is_the_documented_one():
     assert s[:4] == b"TYS1" and s[4] == Role.PARAMETER and s[5] == 2 and s[24:56] == b"l0.weight".ljust(32, b"\0")
     h = encode_header(program.header)
     assert h[:4] == b"TYH1" and int.from_bytes(h[8:12], "big") == len(program.ops) and not any(h[32:])
+    raw = program.to_bytes()
+    leaves = [merkle.indexed(i, raw[k : k + ENTRY_SIZE]) for i, k in enumerate(range(0, len(raw), ENTRY_SIZE))]
+    assert program.root() == merkle.root(leaves)
+    assert leaves[program.op_leaf_index(2)] == (1 + len(program.slots) + 2).to_bytes(8, "big") + e
     neg = encode_op(dataclasses.replace(op, kind=OpKind.SGD, inputs=(0, 1), params=(-1, 1, 1)))
     assert neg[40:48] == b"\xff" * 8  # int64 two's complement
 
@@ -253,24 +258,30 @@ def test_slot_and_header_entries_round_trip(role, shape, name, header):
 
 
 def test_every_bit_of_the_encoding_is_covered_by_the_root():
-    """Flip any bit of any entry: the bytes no longer decode, or they decode to a program with another root whose
-    encoding is exactly the flipped bytes (one encoding per program)."""
+    """Flip any bit of any entry: the entry no longer decodes, or it decodes to a value whose encoding is exactly
+    the flipped bytes (one encoding per program), and the program's root changes."""
     program = _small()
-    raw = bytearray(program.to_bytes())
+    entries = program.entries()
     root = program.root()
     refused = 0
-    for i in range(len(raw)):
-        for bit in (0, 7):
-            flipped = bytearray(raw)
-            flipped[i] ^= 1 << bit
+    for e, entry in enumerate(entries):
+        for i in range(ENTRY_SIZE * 8):
+            flipped = bytearray(entry)
+            flipped[i // 8] ^= 1 << (i % 8)
+            changed = [*entries[:e], bytes(flipped), *entries[e + 1:]]
             try:
-                other = Program.from_bytes(bytes(flipped))
+                if e == 0:  # the header also fixes how the rest is read
+                    other = Program.from_bytes(b"".join(changed)).entries()
+                elif e <= len(program.slots):
+                    other = [*entries[:e], encode_slot(decode_slot(bytes(flipped))), *entries[e + 1:]]
+                else:
+                    other = [*entries[:e], encode_op(decode_op(bytes(flipped))), *entries[e + 1:]]
             except ProgramError:
                 refused += 1
                 continue
-            assert other.to_bytes() == bytes(flipped)
-            assert other.root() != root
-    assert 0 < refused < 2 * len(raw)
+            assert other == changed
+            assert merkle.root([merkle.indexed(k, x) for k, x in enumerate(other)]) != root
+    assert 0 < refused < len(entries) * ENTRY_SIZE * 8
 
 
 def test_root_changes_when_any_field_changes():
