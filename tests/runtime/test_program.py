@@ -3,6 +3,7 @@ runtime.model's step (every tensor after every op-trace op, over several steps),
 canonical, the root covers every field, and validation refuses each kind of malformed program with one line."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -500,3 +501,15 @@ def test_run_step_refuses_slots_and_batches_that_do_not_fit_the_program(digits):
     for s, xx, yy, message in cases:
         with pytest.raises(ProgramError, match=message):
             run_step(program, s, xx, yy)
+
+
+def test_encoding_refuses_an_op_that_would_not_decode_back():
+    op = _small().ops[2]  # linear: 3 inputs, 2 params
+    for change, message in (({"inputs": op.inputs[:2]}, "op linear: 2 inputs, the kind has 3"),
+                            ({"params": (16,)}, "op linear: 1 params, the kind has 2"),
+                            ({"params": (16, CLAMP, 0)}, "op linear: 3 params, the kind has 2"),
+                            ({"output": 1 << 16}, "op linear: slot numbers must fit a uint16"),
+                            ({"params": (1 << 63, 0)}, "op linear: params must fit an int64"),
+                            ({"shape": (2, 0)}, "op linear: every dimension must be 1..2^32-1")):
+        with pytest.raises(ProgramError, match=re.escape(message)):
+            encode_op(dataclasses.replace(op, **change))

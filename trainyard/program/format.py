@@ -240,11 +240,12 @@ def decode_slot(b: bytes, index: int = 0) -> Slot:
 
 
 def encode_op(o: Op) -> bytes:
-    what = f"op {o.kind!r}"
-    _need(isinstance(o.kind, OpKind), f"{what}: kind must be an OpKind")
-    _need(len(o.inputs) <= MAX_INPUTS, f"{what}: {len(o.inputs)} inputs, at most {MAX_INPUTS}")
+    _need(isinstance(o.kind, OpKind), f"op kind must be an OpKind, got {o.kind!r}")
+    what, rule = f"op {o.kind.name.lower()}", KINDS[o.kind]
+    # only what decodes back: the kind's arity and number of params
+    _need(len(o.inputs) == rule.arity, f"{what}: {len(o.inputs)} inputs, the kind has {rule.arity}")
     _need(all(0 <= s < MAX_SLOTS for s in (*o.inputs, o.output)), f"{what}: slot numbers must fit a uint16")
-    _need(len(o.params) <= N_PARAMS, f"{what}: {len(o.params)} params, at most {N_PARAMS}")
+    _need(len(o.params) == len(rule.params), f"{what}: {len(o.params)} params, the kind has {len(rule.params)}")
     _need(all(-_I64 <= p < _I64 for p in o.params), f"{what}: params must fit an int64, got {o.params}")
     out = OP_MAGIC + bytes([o.kind, len(o.inputs)]) + struct.pack(">H", o.output)
     out += struct.pack(">4H", *o.inputs, *([0] * (MAX_INPUTS - len(o.inputs))))
