@@ -513,3 +513,19 @@ def test_encoding_refuses_an_op_that_would_not_decode_back():
                             ({"shape": (2, 0)}, "op linear: every dimension must be 1..2^32-1")):
         with pytest.raises(ProgramError, match=re.escape(message)):
             encode_op(dataclasses.replace(op, **change))
+
+
+def test_run_step_validates_the_program_every_time_it_is_malformed(digits):
+    cfg = _config((64, 8, 10), 4, 0.0)
+    program = program_for_config(cfg)
+    slots = slots_from_tensors(program, rt.init_state(cfg, digits).tensors)
+    batch = sample_batch(cfg, digits, 0)
+    broken = _with_header(program, depth=1)
+    for _ in range(2):  # a refusal is not remembered as a pass
+        with pytest.raises(ProgramError, match="the program's depth is 8, above the header's limit 1"):
+            run_step(broken, slots, *batch)
+    as_lists = dataclasses.replace(program, ops=tuple(dataclasses.replace(o, inputs=list(o.inputs))
+                                                      for o in program.ops))
+    want = run_step(program, slots, *batch)
+    got = run_step(as_lists, slots, *batch)
+    assert all(a is None and b is None or torch.equal(a, b) for a, b in zip(want, got, strict=True))

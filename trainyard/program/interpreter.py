@@ -9,6 +9,7 @@ slots again. The arithmetic of every op kind is a function of :mod:`trainyard.ru
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import torch
@@ -91,6 +92,22 @@ _EXEC: dict[OpKind, _Exec] = {
 _STATE_ROLES = (Role.PARAMETER, Role.OPTIMIZER)
 
 
+@functools.lru_cache(maxsize=16)
+def _validate_once(program: Program) -> None:
+    validate(program)
+
+
+def _validated(program: Program) -> None:
+    """validate(), once per program value: a program is frozen and hashable, and validating the digits MLP's
+    program takes about 1.4 ms (measured), which every step would otherwise pay."""
+    try:
+        hash(program)
+    except TypeError:  # a list where the dataclasses say tuple: still a program, validated every time
+        validate(program)
+        return
+    _validate_once(program)
+
+
 def _check_start(program: Program, slots: Sequence[torch.Tensor | None], features: torch.Tensor,
                  labels: torch.Tensor) -> None:
     if len(slots) != len(program.slots):
@@ -116,7 +133,7 @@ def run_ops(program: Program, slots: Sequence[torch.Tensor | None], features: to
     """Validate ``program``, then run its ops from ``slots`` (the state: not modified) and the step's batch
     (``features`` [B, d] fixed point, ``labels`` [B]); yield (op index, slots) after each op. The yielded list is
     the interpreter's own and changes as it runs on: copy what you keep."""
-    validate(program)
+    _validated(program)
     _check_start(program, slots, features, labels)
     live: Slots = list(slots)
     for j, op in enumerate(program.ops):
