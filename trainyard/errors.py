@@ -15,6 +15,11 @@ class SpecError(TrainyardError):
     """The job spec is malformed or its values cannot work."""
 
 
+class ProgramError(SpecError, ValueError):
+    """A training program (trainyard.program) is malformed, breaks its header's limits, or does not fit the
+    tensors it is run on; a spec carries its program, hence a SpecError."""
+
+
 class DatasetError(TrainyardError, ValueError):
     """A dataset file is not a usable .npz (empty, truncated, another format, wrong arrays); also a ValueError, as
     the dataset reader raised before."""

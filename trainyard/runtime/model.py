@@ -27,6 +27,8 @@ import torch
 from trainyard.runtime import commit
 from trainyard.runtime.data import Dataset
 from trainyard.runtime.fixed import (
+    CLAMP,
+    FRAC,
     MAX_WIDTH,
     ONE,
     batch_indices,
@@ -134,15 +136,72 @@ def init_state(cfg: TrainConfig, data: Dataset | None = None, device: str = "cpu
     return State(0, tuple(cfg.layers), tensors)
 
 
+# -- the ops of a step, one function each (the training program's interpreter calls the same ones) ----------
+def sample_batch(cfg: TrainConfig, data: Dataset, step: int, device: str | torch.device = "cpu"
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(a0, y) of step ``step``: the training rows :func:`~trainyard.runtime.fixed.batch_indices` names."""
+    train_idx = data.train_index
+    rows = train_idx[torch.from_numpy(batch_indices(cfg.seed, step, cfg.batch_size, len(train_idx)))]
+    return data.x[rows].to(device), data.y[rows].to(device)
+
+
+def linear(a: torch.Tensor, w: torch.Tensor, b: torch.Tensor, matmul_path: str = "auto",
+           shift: int = FRAC, bound: int = CLAMP) -> torch.Tensor:
+    """z = clamp(rshift_round(a @ w^T) + b): a [B, in], w [out, in], b [out]."""
+    return clamp(rshift_round(matmul(a, w.T, matmul_path, clamped=True), shift) + b, bound)
+
+
+def relu(z: torch.Tensor) -> torch.Tensor:
+    return torch.relu(z)
+
+
+def softmax_xent_grad(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """g = softmax(z) - onehot(y)·ONE: the gradient of the summed cross-entropy of logits z [B, C] and
+    labels y [B]."""
+    g = softmax(z)
+    g[torch.arange(len(y), device=g.device), y] -= ONE
+    return g
+
+
+def linear_grad_weight(g: torch.Tensor, a: torch.Tensor, matmul_path: str = "auto",
+                       shift: int = FRAC, bound: int = CLAMP) -> torch.Tensor:
+    """dW = clamp(rshift_round(g^T @ a)): g [B, out], a [B, in] -> [out, in]."""
+    return clamp(rshift_round(matmul(g.T, a, matmul_path, clamped=True), shift), bound)
+
+
+def linear_grad_bias(g: torch.Tensor, bound: int = CLAMP) -> torch.Tensor:
+    """db = clamp(Σ_batch g): g [B, out] -> [out]."""
+    return clamp(g.sum(dim=0), bound)
+
+
+def linear_grad_input(g: torch.Tensor, w: torch.Tensor, z: torch.Tensor, matmul_path: str = "auto",
+                      shift: int = FRAC, bound: int = CLAMP) -> torch.Tensor:
+    """clamp(rshift_round(g @ w)) where z > 0, else 0 (the ReLU's mask): g [B, out], w [out, in],
+    z [B, in] -> [B, in]."""
+    ga = clamp(rshift_round(matmul(g, w, matmul_path, clamped=True), shift), bound)
+    return torch.where(z > 0, ga, torch.zeros_like(ga))
+
+
+def momentum_update(v: torch.Tensor, grad: torch.Tensor, mu: int, shift: int = FRAC,
+                    bound: int = MOMENTUM_CLAMP) -> torch.Tensor:
+    """v' = clamp(rshift_round(μ·v) + grad, 2^24), μ in fixed point."""
+    return clamp(rshift_round(mu * v, shift) + grad, bound)
+
+
+def sgd_update(p: torch.Tensor, v: torch.Tensor, lr: int, divisor: int, bound: int = CLAMP) -> torch.Tensor:
+    """p' = clamp(p - div_round(lr·v, divisor)), lr in fixed point, divisor B·ONE."""
+    return clamp(p - div_round(lr * v, divisor), bound)
+
+
 def forward(state: State, x: torch.Tensor, matmul_path: str = "auto") -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Activations a_0..a_{L-1} and pre-activations z_1..z_L."""
     acts, zs = [x], []
     n = len(state.layers) - 1
     for l in range(n):
-        z = clamp(rshift_round(matmul(acts[-1], state.weight(l).T, matmul_path, clamped=True)) + state.bias(l))
+        z = linear(acts[-1], state.weight(l), state.bias(l), matmul_path)
         zs.append(z)
         if l < n - 1:
-            acts.append(torch.relu(z))
+            acts.append(relu(z))
     return acts, zs
 
 
@@ -158,38 +217,32 @@ def step_ops(
     live = state.tensors
     device = state.weight(0).device
     n = len(state.layers) - 1
-    train_idx = data.train_index
-    rows = train_idx[torch.from_numpy(batch_indices(cfg.seed, state.step, cfg.batch_size, len(train_idx)))]
-    live["a0"] = data.x[rows].to(device)
-    live["y"] = data.y[rows].to(device)
+    live["a0"], live["y"] = sample_batch(cfg, data, state.step, device)
     yield "batch", live
     for l in range(n):
-        live[f"z{l}"] = clamp(rshift_round(matmul(live[f"a{l}"], live[f"l{l}.weight"].T, matmul_path, clamped=True))
-                              + live[f"l{l}.bias"])
+        live[f"z{l}"] = linear(live[f"a{l}"], live[f"l{l}.weight"], live[f"l{l}.bias"], matmul_path)
         yield f"linear{l}", live
         if l < n - 1:
-            live[f"a{l + 1}"] = torch.relu(live[f"z{l}"])
+            live[f"a{l + 1}"] = relu(live[f"z{l}"])
             yield f"relu{l}", live
-    g = softmax(live[f"z{n - 1}"])
-    g[torch.arange(len(live["y"]), device=device), live["y"]] -= ONE
-    live[f"g{n - 1}"] = g
+    live[f"g{n - 1}"] = softmax_xent_grad(live[f"z{n - 1}"], live["y"])
     yield "softmax_xent_grad", live
     for l in range(n - 1, -1, -1):
-        live[f"l{l}.weight.grad"] = clamp(rshift_round(matmul(live[f"g{l}"].T, live[f"a{l}"], matmul_path, clamped=True)))
+        live[f"l{l}.weight.grad"] = linear_grad_weight(live[f"g{l}"], live[f"a{l}"], matmul_path)
         yield f"grad_weight{l}", live
-        live[f"l{l}.bias.grad"] = clamp(live[f"g{l}"].sum(dim=0))
+        live[f"l{l}.bias.grad"] = linear_grad_bias(live[f"g{l}"])
         yield f"grad_bias{l}", live
         if l > 0:
-            ga = clamp(rshift_round(matmul(live[f"g{l}"], live[f"l{l}.weight"], matmul_path, clamped=True)))
-            live[f"g{l - 1}"] = torch.where(live[f"z{l - 1}"] > 0, ga, torch.zeros_like(ga))
+            live[f"g{l - 1}"] = linear_grad_input(live[f"g{l}"], live[f"l{l}.weight"], live[f"z{l - 1}"],
+                                                  matmul_path)
             yield f"grad_input{l}", live
     for l in range(n):
         for name in (f"l{l}.weight", f"l{l}.bias"):
             v = live.pop(name + ".grad")
             if cfg.momentum_fixed:
-                v = clamp(rshift_round(cfg.momentum_fixed * live[name + ".momentum"]) + v, MOMENTUM_CLAMP)
+                v = momentum_update(live[name + ".momentum"], v, cfg.momentum_fixed)
                 live[name + ".momentum"] = v
-            live[name] = clamp(live[name] - div_round(cfg.lr_fixed * v, cfg.batch_size * ONE))
+            live[name] = sgd_update(live[name], v, cfg.lr_fixed, cfg.batch_size * ONE)
             yield f"sgd_{name}", live
     for key in [k for k in live if not k.startswith("l")]:
         del live[key]
@@ -274,7 +327,7 @@ def train_float32(cfg: TrainConfig, data: Dataset) -> float:
         rows = train_idx[torch.from_numpy(batch_indices(cfg.seed, s, cfg.batch_size, len(train_idx)))]
         opt.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(x_all[rows]), data.y[rows])
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward untyped
         opt.step()
     idx = data.test_index
     with torch.no_grad():
