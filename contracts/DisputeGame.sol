@@ -334,7 +334,7 @@ contract DisputeGame is IDisputeGame {
             totalBurned += g.bond - reward;
             emit GameEnded(gameId, jobId, false, g.solver, g.bond - reward);
             // slither-disable-next-line unused-return (a challenger's loss slashes nothing: the reward is 0)
-        market.resolveDispute(jobId, false, g.challenger);
+            market.resolveDispute(jobId, false, false, g.challenger);
             return;
         }
         g.phase = Phase.ChallengerWon;
@@ -343,7 +343,7 @@ contract DisputeGame is IDisputeGame {
         if (byProof) _provenWindow[jobId] = uint256(g.window) + 1;
         // the reward is only known from the market's answer: the calls go to the market and Staking fixed at
         // deployment, and Staking pays into `receive`, which changes nothing here
-        uint256 reward = market.resolveDispute(jobId, true, address(this));
+        uint256 reward = market.resolveDispute(jobId, true, byProof, address(this));
         if (reward != 0) staking.claimCredit();
         uint256 share = reward / live;
         _pots[jobId] = Pot(uint128(share), uint128(reward - share)); // reward <= a uint80 stake
@@ -370,7 +370,7 @@ contract DisputeGame is IDisputeGame {
         credits[g.challenger] += g.bond + paid;
         emit GameClosed(gameId, jobId, g.challenger, paid);
         // slither-disable-next-line unused-return (closing a game slashes nothing: the reward is 0)
-        market.resolveDispute(jobId, false, g.challenger);
+            market.resolveDispute(jobId, false, false, g.challenger);
         return true;
     }
 

@@ -13,6 +13,10 @@ contract JobMarket is IJobMarket {
     uint8 private constant REVEALED = 1;
     uint8 private constant VALID = 2;
     uint8 private constant RELEASED = 4;
+    /// @notice Shortest period a job may set (bidding, revealing, training, challenge): a party needs time to act.
+    uint32 public constant MIN_PERIOD = 10 minutes;
+    /// @notice Longest period a job may set: nobody's stake or payment is held longer than 4 of them by one job.
+    uint32 public constant MAX_PERIOD = 30 days;
 
     /// @dev A bid as stored: the flags are REVEALED | VALID | RELEASED, so bidder, price and flags share a slot.
     struct StoredBid {
@@ -91,9 +95,12 @@ contract JobMarket is IJobMarket {
         if (msg.value == 0 || msg.value > type(uint80).max) revert JobMarketInvalidParams("escrow");
         if (p.stakePerBid == 0 || p.stakePerBid > type(uint80).max) revert JobMarketInvalidParams("stakePerBid");
         if (p.numWindows == 0 || p.numWindows > type(uint24).max) revert JobMarketInvalidParams("numWindows");
-        if (p.bidPeriod == 0 || p.revealPeriod == 0 || p.trainPeriod == 0 || p.challengePeriod == 0) {
-            revert JobMarketInvalidParams("period");
-        }
+        // a bid binds its stake to the price it could move: an unrevealed bid forfeits it (see releaseBid)
+        if (p.stakePerBid < msg.value) revert JobMarketInvalidParams("stakePerBid below maxPrice");
+        _checkPeriod(p.bidPeriod);
+        _checkPeriod(p.revealPeriod);
+        _checkPeriod(p.trainPeriod);
+        _checkPeriod(p.challengePeriod);
         jobId = ++jobCount;
         // timestamps fit in uint40 until the year 36812; the periods are uint32
         uint40 bidDeadline = uint40(block.timestamp) + p.bidPeriod;
@@ -109,6 +116,12 @@ contract JobMarket is IJobMarket {
         j.stakePerBid = uint80(p.stakePerBid);
         j.specHash = specHash;
         emit JobPosted(jobId, msg.sender, specHash, specCID, msg.value, p);
+    }
+
+    /// @dev Every period in [MIN_PERIOD, MAX_PERIOD]: none so short that an honest party cannot act in it (a
+    /// one-second training period would slash every winner), none so long that it freezes stake for years.
+    function _checkPeriod(uint32 period) private pure {
+        if (period < MIN_PERIOD || period > MAX_PERIOD) revert JobMarketInvalidParams("period");
     }
 
     /// @inheritdoc IJobMarket
@@ -205,10 +218,16 @@ contract JobMarket is IJobMarket {
         b.flags = flags | RELEASED;
         address bidder = b.bidder;
         uint256 stake = j.stakePerBid;
-        // an unrevealed bid, or one revealed at a void price (0 or above the maximum), held a place for nothing
-        uint256 penalty = flags & VALID == 0 ? (stake * revealPenaltyBps) / BPS : 0;
+        // A sealed bid left unrevealed forfeits its whole stake, burned: reveals are public as they are mined, so a
+        // bidder holding several sealed bids could otherwise reveal only the one that moves the second price where
+        // it wants (a submitter's sock cutting the winner's price, a solver's raising it). What that can move is at
+        // most maxPrice <= stakePerBid, so every bid kept back costs more than any price it could buy; nothing of it
+        // goes to the submitter or the winner, who could be the bidder's own accounts. A bid revealed at a void
+        // price (0 or above the maximum) moved nothing and pays revealPenaltyBps for the place it took.
+        uint256 penalty = flags & REVEALED == 0 ? stake : flags & VALID == 0 ? (stake * revealPenaltyBps) / BPS : 0;
+        uint256 reward = flags & REVEALED == 0 ? 0 : (penalty * slashRewardBps) / BPS;
         emit BidReleased(jobId, index, bidder, stake - penalty, penalty);
-        if (penalty != 0) staking.slash(bidder, penalty, j.submitter, (penalty * slashRewardBps) / BPS);
+        if (penalty != 0) staking.slash(bidder, penalty, j.submitter, reward);
         if (stake != penalty) staking.unlock(bidder, stake - penalty);
     }
 
@@ -304,7 +323,7 @@ contract JobMarket is IJobMarket {
     }
 
     /// @inheritdoc IJobMarket
-    function resolveDispute(uint256 jobId, bool solverLost, address beneficiary)
+    function resolveDispute(uint256 jobId, bool solverLost, bool byProof, address beneficiary)
         external
         onlyDisputeGame
         returns (uint256 reward)
@@ -317,9 +336,14 @@ contract JobMarket is IJobMarket {
         if (solverLost && j.outcome == Outcome.Open) {
             j.outcome = Outcome.Slashed;
             uint256 stake = j.stakePerBid;
-            reward = (stake * slashRewardBps) / BPS;
+            uint256 r = (stake * slashRewardBps) / BPS;
+            // a solver that stops answering before it has a result is a late solver, whoever opened the game: the
+            // submitter is compensated as `timeoutTraining` would (otherwise a solver that will be late routes R to
+            // its sock by losing a game on time); only a cheat proven by the one-step proof pays the game
+            address to = byProof || j.resultOffset != 0 ? beneficiary : j.submitter;
+            reward = to == beneficiary ? r : 0;
             credits[j.submitter] += _price(j);
-            staking.slash(_winner(jobId, j), stake, beneficiary, reward);
+            staking.slash(_winner(jobId, j), stake, to, r);
         }
     }
 

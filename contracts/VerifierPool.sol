@@ -13,6 +13,12 @@ import {TrainyardMerkle} from "./libraries/TrainyardMerkle.sol";
 /// @dev The draw's list is append-only: an entry never moves, so once a seed is known nobody can change which
 /// address a candidate index names by joining or leaving (swap-and-pop would let a sock's exit move another entry
 /// into the drawn slot). Leaving only deactivates the entry; re-joining reactivates the same entry.
+///
+/// Two locks, for two purposes. Membership locks `verifierStake` for as long as the member stays in the draw, so a
+/// draw's candidates are fixed when it is requested: who can be drawn is who was an active member at the request,
+/// and nothing done after the seed is known (a deposit, a re-join) makes anyone drawable. An approval locks another
+/// `verifierStake` for that one job, by the verifier's own act: a draw never locks anything, so nobody can freeze a
+/// member's stake by having it drawn for a job it does not want.
 contract VerifierPool is IVerifierPool {
     /// @notice Windows an approval opens at most (bounds its loop).
     uint256 public constant MAX_SAMPLES = 16;
@@ -28,8 +34,8 @@ contract VerifierPool is IVerifierPool {
     IStaking public immutable staking;
     /// @notice The dispute game, which records whether a job's solver was proven wrong by the one-step proof.
     IDisputeGame public immutable game;
-    /// @notice Stake locked from the drawn verifier for each assignment, and burned for approving a window proven
-    /// wrong.
+    /// @notice Stake a member keeps locked while in the draw, and stake each approval locks (burned for approving a
+    /// window proven wrong).
     uint256 public immutable verifierStake;
     /// @notice Kept for the deployment's signature; the pool rewards nobody from a cut (a reward would pay a
     /// solver's sock for a loss the solver chose).
@@ -42,9 +48,16 @@ contract VerifierPool is IVerifierPool {
     /// @notice Assignments a verifier has not settled yet.
     mapping(address verifier => uint256) public pending;
 
+    /// @dev A member's state: active, and the block it last became active. It can be drawn by a request made in that
+    /// block or later (`since < requestBlock`, the randomness block after the request), never by an earlier one.
+    struct Member {
+        bool active;
+        uint64 since;
+    }
+
     address[] private _members;
     mapping(address verifier => uint256) private _entry; // 1 + index in _members (0: never joined)
-    mapping(address verifier => bool) private _active;
+    mapping(address verifier => Member) private _member;
     /// @inheritdoc IVerifierPool
     mapping(address verifier => bool) public expelled;
     mapping(uint256 jobId => Assignment) private _assignments;
@@ -70,10 +83,9 @@ contract VerifierPool is IVerifierPool {
 
     /// @inheritdoc IVerifierPool
     function register() external {
-        if (_active[msg.sender]) revert PoolAlreadyRegistered(msg.sender);
+        if (_member[msg.sender].active) revert PoolAlreadyRegistered(msg.sender);
         if (expelled[msg.sender]) revert PoolExpelled(msg.sender);
-        // a member must be able to back an assignment when it joins: each sock entry costs the attacker
-        // verifierStake held in that account (moving it to the next sock waits the unbonding delay)
+        // membership is held stake: each sock entry costs the attacker verifierStake locked for as long as it stays
         uint256 free = staking.freeStake(msg.sender);
         if (free < verifierStake) revert PoolInsufficientStake(msg.sender, free, verifierStake);
         uint256 entry = _entry[msg.sender];
@@ -82,15 +94,22 @@ contract VerifierPool is IVerifierPool {
             entry = _members.length;
             _entry[msg.sender] = entry;
         }
-        _active[msg.sender] = true;
+        _member[msg.sender] = Member(true, uint64(block.number));
         emit Registered(msg.sender, entry - 1);
+        staking.lock(msg.sender, verifierStake);
     }
 
     /// @inheritdoc IVerifierPool
     function deregister() external {
-        if (!_active[msg.sender]) revert PoolNotRegistered(msg.sender);
-        _active[msg.sender] = false;
-        emit Deregistered(msg.sender);
+        if (!_member[msg.sender].active) revert PoolNotRegistered(msg.sender);
+        _leave(msg.sender);
+    }
+
+    /// @dev Out of the draw, its membership stake freed (approvals keep their own locks until settled).
+    function _leave(address v) private {
+        _member[v].active = false;
+        emit Deregistered(v);
+        staking.unlock(v, verifierStake);
     }
 
     // ------------------------------------------------------------------------------------------------ funding, draw
@@ -142,11 +161,15 @@ contract VerifierPool is IVerifierPool {
         address solver = market.job(jobId).winner;
         uint256 n = a.members;
         uint256 from = a.tries;
+        uint256 requested = a.requestBlock;
         address chosen = address(0);
         for (uint256 k = from; k < from + MAX_DRAW_TRIES; ++k) {
             // slither-disable-next-line weak-prng (a block hash seeds it on purpose: docs/disputes.md, the draw's randomness)
             address v = _members[uint256(keccak256(abi.encode(seed, k))) % n];
-            if (v != solver && _active[v] && staking.freeStake(v) >= verifierStake) {
+            Member memory m = _member[v];
+            // an active member since before the randomness block: one that (re)joined after cannot be drawn, and its
+            // stake is already held, so nothing done once the seed is known makes anyone drawable
+            if (v != solver && m.active && m.since < requested) {
                 chosen = v;
                 break;
             }
@@ -156,10 +179,9 @@ contract VerifierPool is IVerifierPool {
             emit DrawMissed(jobId, seed, a.tries);
             return;
         }
-        (a.verifier, a.locked) = (chosen, uint96(verifierStake));
+        a.verifier = chosen;
         pending[chosen] += 1;
-        emit Drawn(jobId, chosen, seed, verifierStake);
-        staking.lock(chosen, verifierStake);
+        emit Drawn(jobId, chosen, seed);
     }
 
     /// @dev Draws and approvals happen while the result can still be disputed.
@@ -176,14 +198,22 @@ contract VerifierPool is IVerifierPool {
         if (a.verifier != msg.sender || a.approved) revert PoolNotDrawn(jobId, msg.sender);
         _checkOpen(jobId);
         IJobMarket.JobInfo memory j = market.job(jobId);
+        // approvals close halfway through the challenge period, so every approval leaves at least half of it to
+        // contest the windows it opened (an approval in the last second could never be proven wrong)
+        uint256 closes = j.resultAt + j.challengePeriod / 2;
+        if (j.resultAt == 0 || block.timestamp >= closes) revert PoolApprovalClosed(jobId, closes);
         if (keccak256(abi.encode(core)) != j.specHash) revert PoolBadSpecCore(jobId);
         (uint256[] memory ws, uint256[] memory js) = _samples(jobId, a.seed, j.numWindows, core.checkpointInterval);
         if (openings.length != ws.length) revert PoolBadOpening(jobId, openings.length);
         for (uint256 i = 0; i < ws.length; ++i) {
             if (!_opens(openings[i], ws[i], js[i], j, core.checkpointInterval)) revert PoolBadOpening(jobId, i);
         }
-        a.approved = true;
-        emit Approved(jobId, msg.sender);
+        // the approval's own stake, locked by the verifier's own act: what a proven-wrong opened window costs it
+        uint256 free = staking.freeStake(msg.sender);
+        if (free < verifierStake) revert PoolInsufficientStake(msg.sender, free, verifierStake);
+        (a.approved, a.locked) = (true, uint96(verifierStake));
+        emit Approved(jobId, msg.sender, verifierStake);
+        staking.lock(msg.sender, verifierStake);
     }
 
     /// @inheritdoc IVerifierPool
@@ -277,10 +307,7 @@ contract VerifierPool is IVerifierPool {
         if (cut) {
             expelled[v] = true; // a verifier that approved a window proven wrong leaves the draw for good
             emit Expelled(v);
-            if (_active[v]) {
-                _active[v] = false;
-                emit Deregistered(v);
-            }
+            if (_member[v].active) _leave(v);
         }
         if (locked == 0) return;
         // exactly what this assignment locked: burned whole (reward 0, so no sock of the solver profits), or freed
@@ -314,13 +341,19 @@ contract VerifierPool is IVerifierPool {
     // ------------------------------------------------------------------------------------------------ views
 
     /// @inheritdoc IVerifierPool
+    function approvalDeadline(uint256 jobId) external view returns (uint256) {
+        IJobMarket.JobInfo memory j = market.job(jobId);
+        return j.resultAt == 0 ? 0 : j.resultAt + j.challengePeriod / 2;
+    }
+
+    /// @inheritdoc IVerifierPool
     function assignment(uint256 jobId) external view returns (Assignment memory) {
         return _assignments[jobId];
     }
 
     /// @inheritdoc IVerifierPool
     function isMember(address verifier) external view returns (bool) {
-        return _active[verifier];
+        return _member[verifier].active;
     }
 
     /// @inheritdoc IVerifierPool
@@ -331,6 +364,6 @@ contract VerifierPool is IVerifierPool {
     /// @inheritdoc IVerifierPool
     function memberAt(uint256 index) external view returns (address verifier, bool active) {
         verifier = _members[index];
-        active = _active[verifier];
+        active = _member[verifier].active;
     }
 }

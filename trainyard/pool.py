@@ -113,6 +113,10 @@ class PoolClient:
         """:func:`draw_action` at the current block."""
         return draw_action(a, self.block())
 
+    def approval_deadline(self, job_id: int) -> int:
+        """When approvals of the job close (its result time + half its challenge period; 0: no result yet)."""
+        return int(self.chain.call(self.pool.functions.approvalDeadline(job_id)))
+
     def register(self) -> None:
         self.chain.transact(self.pool.functions.register(), label="pool.register")
 

@@ -143,6 +143,19 @@ def parse_duration(value: Any, where: str) -> int:
     return secs
 
 
+# The bounds JobMarket.postJob enforces on every period (MIN_PERIOD, MAX_PERIOD): the same numbers.
+MIN_PERIOD = 10 * 60
+MAX_PERIOD = 30 * 24 * 3600
+
+
+def _period(mk: dict[str, Any], key: str) -> int:
+    secs = parse_duration(mk[key], f"market.{key}")
+    if not MIN_PERIOD <= secs <= MAX_PERIOD:
+        raise SpecError(f"market.{key}: must be between 10m and 30d (the market contract refuses other periods), "
+                        f"got {mk[key]!r}")
+    return secs
+
+
 def _section(doc: dict[str, Any], key: str) -> dict[str, Any]:
     sec = doc.get(key)
     if not isinstance(sec, dict):
@@ -237,11 +250,15 @@ def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
     market = MarketSpec(
         max_price=parse_amount(mk["max_price"], "market.max_price"),
         stake_per_bid=parse_amount(mk["stake_per_bid"], "market.stake_per_bid"),
-        bid_period=parse_duration(mk["bid_period"], "market.bid_period"),
-        reveal_period=parse_duration(mk["reveal_period"], "market.reveal_period"),
-        train_period=parse_duration(mk["train_period"], "market.train_period"),
-        challenge_period=parse_duration(mk["challenge_period"], "market.challenge_period"),
+        bid_period=_period(mk, "bid_period"),
+        reveal_period=_period(mk, "reveal_period"),
+        train_period=_period(mk, "train_period"),
+        challenge_period=_period(mk, "challenge_period"),
     )
+    if market.stake_per_bid < market.max_price:
+        raise SpecError(f"market.stake_per_bid: must be at least max_price ({mk['max_price']}), got "
+                        f"{mk['stake_per_bid']}: an unrevealed bid forfeits its stake, which must outweigh any price "
+                        f"a selective reveal could move")
     return JobSpec(name, arch, tuple(layers), dataset, training, market)
 
 

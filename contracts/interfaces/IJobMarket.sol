@@ -7,8 +7,8 @@ import {IOneStep} from "./IOneStep.sol";
 /// @notice Jobs are posted with their maximum price in escrow; solvers bid in a sealed-bid second-price auction
 /// (commit, then reveal) with stake locked per bid; the lowest valid price wins and is paid the second-lowest
 /// (its own price when it is the only valid bid). There is no cap on bids: settlement names the winner without a
-/// loop, and every other bid releases its own stake afterwards (`releaseBid`), paying the reveal penalty if it was
-/// never revealed or revealed at a void price. The winner commits the Merkle root of its checkpoint trace window
+/// loop, and every other bid releases its own stake afterwards (`releaseBid`): a bid never revealed forfeits its
+/// whole stake (burned), one revealed at a void price pays the reveal penalty. The winner commits the Merkle root of its checkpoint trace window
 /// by window, then the model; after a challenge period with no open dispute anyone finalizes. Every deadline has a
 /// path anyone can trigger. Payments and refunds are credits their owners claim.
 interface IJobMarket {
@@ -155,8 +155,9 @@ interface IJobMarket {
     event JobCancelled(uint256 indexed jobId);
     event BidCommitted(uint256 indexed jobId, address indexed bidder, uint256 index);
     event BidRevealed(uint256 indexed jobId, address indexed bidder, uint256 price, bool valid);
-    /// @dev `unlocked` went back to the bidder's free stake; `penalty` was slashed (unrevealed or void bid), its
-    /// `slashRewardBps` share credited to the submitter in Staking, the rest burned.
+    /// @dev `unlocked` went back to the bidder's free stake; `penalty` was slashed: the whole stake of a bid never
+    /// revealed (all burned), `revealPenaltyBps` of a void one (its `slashRewardBps` share credited to the submitter
+    /// in Staking, the rest burned).
     event BidReleased(
         uint256 indexed jobId, uint256 index, address indexed bidder, uint256 unlocked, uint256 penalty
     );
@@ -185,6 +186,8 @@ interface IJobMarket {
     /// @notice Post a job with `msg.value` (the maximum price) in escrow. The job's spec hash is
     /// keccak256(abi.encode(core)); a core outside what a dispute can settle on chain is refused with
     /// `OneStepUnsupported(what, value, limit)` (IOneStep.checkLimits), so every accepted job is disputable.
+    /// Reverts `JobMarketInvalidParams` unless every period is in [MIN_PERIOD, MAX_PERIOD] (10 minutes, 30 days)
+    /// and `stakePerBid >= msg.value` (a bid's stake covers any price its reveal could move).
     /// @param core The job's spec core (model widths, batch, checkpoint interval, data and initial roots).
     /// @param specCID Where the spec document can be fetched (only emitted).
     /// @param p Stake per bid, number of checkpoint windows (below 2^24) and the periods.
@@ -206,7 +209,7 @@ interface IJobMarket {
     function commitBid(uint256 jobId, bytes32 commitment) external returns (uint256 index);
 
     /// @notice Reveal a sealed bid. A price of 0 or above the maximum is void: it never ranks, and its release
-    /// pays the reveal penalty as an unrevealed bid does.
+    /// pays the reveal penalty. A bid never revealed forfeits its whole stake at release.
     /// @param jobId The job.
     /// @param index The bid's index, from `BidCommitted`.
     /// @param price The bid price in wei.
@@ -220,9 +223,10 @@ interface IJobMarket {
     function settleAuction(uint256 jobId) external;
 
     /// @notice Once the auction is settled (settling it on the way), anyone releases a bid that did not win, once:
-    /// its stake returns to its bidder's free stake, less `revealPenaltyBps` of it if the bid was never revealed
-    /// or revealed at a void price (0 or above the maximum); of that penalty the submitter is credited
-    /// `slashRewardBps` in Staking and the rest is burned. The winning bid cannot be released: its stake stays
+    /// its stake returns to its bidder's free stake. A bid never revealed forfeits all of it, burned: what a
+    /// bidder could move by revealing selectively (the second price, at most maxPrice <= stakePerBid) is worth less.
+    /// A bid revealed at a void price (0 or above the maximum) loses `revealPenaltyBps` of it, of which the
+    /// submitter is credited `slashRewardBps` in Staking and the rest is burned. The winning bid cannot be released: its stake stays
     /// locked until the job is finalized or slashed. Also for a Refunded job (every bid then).
     /// @param jobId The job.
     /// @param index The bid's index.
@@ -265,12 +269,17 @@ interface IJobMarket {
 
     /// @notice The dispute game closes a dispute. If the solver lost and the job is still open, the job is slashed:
     /// the submitter's escrowed price is refunded and the solver's stake slashed, `slashRewardBps` of it credited
-    /// (in Staking) to `beneficiary`, the rest burned. A job already decided is left as it is.
+    /// (in Staking) to `beneficiary`, the rest burned; but a loss on time (not `byProof`) before the job has a
+    /// result credits that reward to the submitter, as `timeoutTraining` would. A job already decided is left as it
+    /// is.
     /// @param jobId The job.
     /// @param solverLost Whether the solver lost.
+    /// @param byProof Whether the solver lost by the one-step proof (not on time).
     /// @param beneficiary Who receives the slash reward.
-    /// @return reward The reward credited to `beneficiary` (0 when this call did not slash).
-    function resolveDispute(uint256 jobId, bool solverLost, address beneficiary) external returns (uint256 reward);
+    /// @return reward The reward credited to `beneficiary` (0 when this call did not slash, or paid the submitter).
+    function resolveDispute(uint256 jobId, bool solverLost, bool byProof, address beneficiary)
+        external
+        returns (uint256 reward);
 
     /// @notice Send the caller its credits (payments and refunds).
     function claimCredit() external;

@@ -4,11 +4,12 @@ pragma solidity 0.8.28;
 import {IOneStep} from "./IOneStep.sol";
 
 /// @title Trainyard verifier pool
-/// @notice Verifiers join with `verifierStake` of free stake. A job's submitter funds its verification; once the
-/// result is in, one member is drawn with randomness fixed after the solver's result (the hash of a block after the
-/// draw was requested, or a value fixed at the request if nobody draws within 256 blocks), and the pool locks
-/// `verifierStake` of that member's stake for this assignment alone. The drawn verifier re-executes the windows the
-/// same randomness samples and approves, or disputes through the game. An approval is a proof of re-execution: for
+/// @notice Verifiers join by locking `verifierStake` for as long as they stay. A job's submitter funds its
+/// verification; once the result is in, one member is drawn with randomness fixed after the solver's result (the
+/// hash of a block after the draw was requested, or a value fixed at the request if nobody draws within 256
+/// blocks), among the members active since before that block. A draw locks nothing: the drawn verifier re-executes
+/// the windows the same randomness samples and approves (locking another `verifierStake` for this job alone), before
+/// half the challenge period has passed, or disputes through the game, or lets the assignment lapse. An approval is a proof of re-execution: for
 /// each sampled window it opens the digest of the state after one sampled step strictly inside the window against
 /// the window's interior root in the trace, a value that only re-executing the window (or the solver's help) gives.
 /// After the job: an approval of a job that finalized earns the fee; an approval costs the locked stake (all of it
@@ -19,7 +20,7 @@ interface IVerifierPool {
     /// @param funder The job's submitter once it funded (zero: not funded).
     /// @param fee Wei paid for the verification.
     /// @param verifier The drawn verifier (zero: not drawn).
-    /// @param locked Stake the pool locked from `verifier` for this assignment (what a cut takes, what settle frees).
+    /// @param locked Stake the approval locked from `verifier` for this job (what a cut takes, what settle frees).
     /// @param requestBlock The block whose hash seeds the draw (zero: not requested).
     /// @param members Pool entries eligible for this draw: those that existed at the request.
     /// @param tries Candidates already tried by draws that found nobody eligible.
@@ -81,6 +82,9 @@ interface IVerifierPool {
     error PoolNoCredit(address account);
     /// @notice Sending ETH failed.
     error PoolTransferFailed(address to, uint256 amount);
+    /// @notice Approvals of the job closed at `closedAt` (half its challenge period after the result), or it has no
+    /// result yet.
+    error PoolApprovalClosed(uint256 jobId, uint256 closedAt);
 
     /// @notice A verifier is put out of the pool for good (it approved a window proven wrong).
     event Expelled(address indexed verifier);
@@ -94,20 +98,21 @@ interface IVerifierPool {
     event DrawRequested(uint256 indexed jobId, uint256 randomnessBlock, uint256 members, bytes32 fallbackSeed);
     /// @notice A draw tried candidates up to `tries` and found none eligible; the next draw goes on from there.
     event DrawMissed(uint256 indexed jobId, bytes32 seed, uint256 tries);
-    /// @notice `verifier` was drawn with `seed`, and `locked` of its stake locked for this job.
-    event Drawn(uint256 indexed jobId, address indexed verifier, bytes32 seed, uint256 locked);
-    /// @notice The drawn verifier approved, having opened every sample.
-    event Approved(uint256 indexed jobId, address indexed verifier);
+    /// @notice `verifier` was drawn with `seed` (nothing locked: it approves, and locks, or lets it lapse).
+    event Drawn(uint256 indexed jobId, address indexed verifier, bytes32 seed);
+    /// @notice The drawn verifier approved, having opened every sample, and `locked` of its stake for this job.
+    event Approved(uint256 indexed jobId, address indexed verifier, uint256 locked);
     /// @notice The assignment ended: `paid` to the verifier, `slashed` of its stake burned (the rest unlocked).
     event Settled(uint256 indexed jobId, address indexed verifier, uint256 paid, uint256 slashed);
     /// @notice `account` was sent its credits.
     event CreditClaimed(address indexed account, uint256 amount);
 
-    /// @notice Join the draw. Needs `verifierStake` of free stake now (nothing is locked until a draw picks the
-    /// caller); an address keeps one entry for good, and re-joining reactivates it.
+    /// @notice Join the draw, locking `verifierStake` of the caller's free stake until it leaves. An address keeps
+    /// one entry for good, and re-joining reactivates it; a member can be drawn only by requests made after it
+    /// (re)joined. An expelled address cannot join.
     function register() external;
 
-    /// @notice Leave the draw. Assignments already drawn stay, with their locks, until they are settled.
+    /// @notice Leave the draw, freeing the membership stake. Approvals already made keep their locks until settled.
     function deregister() external;
 
     /// @notice Pay (or, until the draw, top up) the verification fee of a job. Only the job's submitter.
@@ -120,8 +125,8 @@ interface IVerifierPool {
     function requestDraw(uint256 jobId) external;
 
     /// @notice Draw the job's verifier: candidates keccak(seed, k) mod members for k = tries, tries + 1, ... (at
-    /// most MAX_DRAW_TRIES per call); the first that is an active member, not the solver, and has `verifierStake`
-    /// free gets it locked. If none does, the call records how far it got and the next call goes on. The seed is
+    /// most MAX_DRAW_TRIES per call); the first that is not the solver and has been an active member since before the
+    /// randomness block is drawn (nothing is locked). If none is, the call records how far it got and the next call goes on. The seed is
     /// keccak(hash of the requested block, jobId) while that hash is readable, the fallback after, and never
     /// changes once a draw has read it.
     /// @param jobId The job (in its challenge period or disputed).
@@ -139,8 +144,9 @@ interface IVerifierPool {
         bytes32[] digestProof;
     }
 
-    /// @notice The drawn verifier approves the job's result, before the job leaves its challenge period, opening
-    /// every (window, step) of {samples}.
+    /// @notice The drawn verifier approves the job's result, opening every (window, step) of {samples}, and locks
+    /// `verifierStake` of its free stake for this job. Only before `approvalDeadline` (half the challenge period
+    /// after the result), so that whatever it approves can be contested for at least as long again.
     /// @param jobId The job.
     /// @param core The job's spec core (for the window length).
     /// @param openings One per sample, in order.
@@ -172,6 +178,11 @@ interface IVerifierPool {
     /// @param jobId The job.
     /// @return The assignment.
     function assignment(uint256 jobId) external view returns (Assignment memory);
+
+    /// @notice When approvals of a job close: its result time plus half its challenge period (0: no result yet).
+    /// @param jobId The job.
+    /// @return The first timestamp at which `approve` reverts `PoolApprovalClosed`.
+    function approvalDeadline(uint256 jobId) external view returns (uint256);
 
     /// @notice Whether `verifier` is an active member (can be drawn).
     /// @param verifier The address.

@@ -76,17 +76,20 @@ def _in_challenge(rnd, solver):
     return rnd.job_id
 
 
-def _first_eligible(pool, staking, job, seed, solver):
-    """The member `draw` picks with this seed (VerifierPool.draw's rule, read from the chain), or None."""
+def _first_eligible(pool, job, seed, solver):
+    """The member `draw` picks with this seed (VerifierPool.draw's rule, read from the chain), or None. Every member
+    here joined before the request, so the rule's `since < requestBlock` holds for all of them."""
     n = pool.assignment(job)["members"]
     for k in range(16):
         v, active = pool.memberAt(int.from_bytes(keccak(encode(["bytes32", "uint256"], [bytes(seed), k])), "big") % n)
-        if v != solver and active and staking.freeStake(v) >= pool.verifierStake():
+        if v != solver and active:
             return v
     return None
 
 
-def _member(staking, pool, who, stake=ETH):
+def _member(staking, pool, who, stake=2 * ETH):
+    """``who`` joins the draw: ``stake`` deposited, of which `verifierStake` (1 ETH) stays locked while a member; the
+    default leaves as much free for one approval."""
     staking.deposit({"from": who, "value": stake})
     pool.register({"from": who})
 
@@ -115,11 +118,12 @@ def test_a_hundred_socks_do_not_stop_an_honest_verifier_from_joining_or_being_dr
     solver, honest = accounts[2], accounts[7]
     army = socks(accounts, 100, funds=ETH + ETH // 10)
     for s in army:
-        _member(staking, pool, s)
+        _member(staking, pool, s, ETH)
     _member(staking, pool, honest)  # no cap to fill
     assert pool.memberCount() == 101 and pool.isMember(honest)
-    # then every sock moves its stake out, to make the draw land on members that cannot back an assignment
+    # then every sock leaves (its membership stake freed), to make the draw land on entries that cannot be drawn
     for s in army:
+        pool.deregister({"from": s})
         staking.requestWithdrawal(ETH, {"from": s})
     job = _in_challenge(rnd, solver)
     pool.fund(job, {"from": accounts[1], "value": FEE})
@@ -131,13 +135,15 @@ def test_a_hundred_socks_do_not_stop_an_honest_verifier_from_joining_or_being_dr
         if "Drawn" in tx.events:
             drawn = tx.events["Drawn"]["verifier"]
             break
-    assert drawn == honest and staking.lockedStake(honest) == ETH
+    assert drawn == honest and staking.lockedStake(honest) == ETH  # its membership stake: the draw locks nothing
     assert all(staking.lockedStake(s) == 0 for s in army[:10])
 
 
-def test_one_verifier_backs_each_concurrent_assignment_with_its_own_stake(pool, staking, market, chain, accounts):
+def test_draws_lock_nothing_so_many_jobs_cannot_freeze_a_member(pool, staking, market, chain, accounts):
+    """A member drawn for many jobs (an attacker posting tiny jobs and funding their draws, say) keeps its stake: the
+    draw locks nothing, only the verifier's own approval does. It can leave and withdraw everything at once."""
     submitter, solver, v = accounts[1], accounts[2], accounts[7]
-    _member(staking, pool, v, 2 * ETH)  # enough for two assignments, not three
+    _member(staking, pool, v)
     rounds = [Round(market, staking, chain, submitter, accounts[2:6]) for _ in range(3)]
     for r in rounds:
         r.post()
@@ -154,16 +160,12 @@ def test_one_verifier_backs_each_concurrent_assignment_with_its_own_stake(pool, 
         pool.requestDraw(r.job_id, {"from": submitter})
         jobs.append(r.job_id)
     chain.mine()
-    for job in jobs[:2]:
-        assert pool.draw(job, {"from": submitter}).events["Drawn"]["locked"] == ETH
-    assert staking.lockedStake(v) == 2 * ETH and staking.freeStake(v) == 0 and pool.pending(v) == 2
-    tx = pool.draw(jobs[2], {"from": submitter})  # no free stake left: not drawn, nothing over-committed
-    assert "Drawn" not in tx.events and staking.lockedStake(v) == 2 * ETH
-    # the first job ends: its own lock, and only it, is released
-    rounds[0].sleep_until(market.job(jobs[0])["resultAt"] + market.job(jobs[0])["challengePeriod"] + 1)
-    market.finalize(jobs[0], {"from": solver})
-    pool.settle(jobs[0], {"from": submitter})
-    assert staking.lockedStake(v) == ETH and staking.freeStake(v) == ETH and pool.assignment(jobs[1])["locked"] == ETH
+    for job in jobs:
+        assert pool.draw(job, {"from": submitter}).events["Drawn"]["verifier"] == v
+    assert staking.lockedStake(v) == ETH and staking.freeStake(v) == ETH and pool.pending(v) == 3
+    pool.deregister({"from": v})  # drawn three times, it still leaves when it likes, with all its stake
+    staking.requestWithdrawal(2 * ETH, {"from": v})
+    assert staking.lockedStake(v) == 0 and staking.freeStake(v) == 0 and staking.unbonding(v)[0] == 2 * ETH
 
 
 # -- randomness ---------------------------------------------------------------------------------------------------
@@ -179,7 +181,7 @@ def test_waiting_past_256_blocks_gives_no_new_roll(pool, staking, rnd, chain, ac
     chain.mine(300)  # the requested block's hash is out of reach
     with brownie.reverts(typed_error("PoolDrawRequested", job, tx.events["DrawRequested"]["randomnessBlock"])):
         pool.requestDraw(job, {"from": accounts[1]})  # no renewal
-    want = _first_eligible(pool, staking, job, fallback, solver)
+    want = _first_eligible(pool, job, fallback, solver)
     assert want is not None
     chain.mine(200)  # however much longer one waits, the draw reads the value fixed at the request
     d = pool.draw(job, {"from": accounts[1]}).events["Drawn"]
@@ -199,7 +201,7 @@ def test_joining_or_leaving_after_the_seed_is_known_does_not_change_the_draw(poo
     # what the draw would give now, read from the chain without drawing (a snapshot here would replace the one the
     # test isolation reverts to)
     request = pool.assignment(job)["requestBlock"]
-    fair = _first_eligible(pool, staking, job, keccak(encode(["bytes32", "uint256"], [web3.eth.get_block(request)["hash"], job])),
+    fair = _first_eligible(pool, job, keccak(encode(["bytes32", "uint256"], [web3.eth.get_block(request)["hash"], job])),
                            solver)
     late = socks(accounts, 8, funds=2 * ETH)
     for s in late:  # the attacker adds socks after the request ...
@@ -239,8 +241,10 @@ def _approved_job(arena, solver: ExactOracle | None = None, before_approving=Non
     job = sc.award(arena, core, WINDOWS)
     sc.commit_trace(arena, job, honest, WINDOWS)
     verifier = PoolClient(arena.chains["challenger3"])
-    arena.market("challenger3").deposit(verifier.stake())
-    verifier.register()
+    if not verifier.registered():
+        arena.market("challenger3").deposit(verifier.stake())  # its membership stake, locked while a member
+        verifier.register()
+    arena.market("challenger3").deposit(verifier.stake())  # what its approval locks
     funder = PoolClient(arena.chains["submitter"])
     funder.fund(job, FEE)
     funder.request_draw(job)
@@ -280,10 +284,10 @@ def _settle_and_check(arena, job, verifier, cut: bool):
     stake = verifier.stake()
     a = verifier.assignment(job)
     assert a.settled and a.locked == stake
-    if cut:
-        assert (info.free, info.locked) == (0, 0) and _burned(arena) == burned_before + stake
-    else:
-        assert (info.free, info.locked) == (stake, 0) and _burned(arena) == burned_before  # not a wei lost
+    if cut:  # the approval's stake burned; expelled, its membership stake is freed
+        assert (info.free, info.locked) == (stake, 0) and _burned(arena) == burned_before + stake
+    else:  # the approval's stake freed; still a member, its membership stake stays locked
+        assert (info.free, info.locked) == (stake, stake) and _burned(arena) == burned_before  # not a wei lost
     assert verifier.credit() == 0  # no fee: the job did not finalize
     assert PoolClient(arena.chains["submitter"]).credit() == FEE  # the fee goes back to who paid it
     # the pool credits nobody else, and the slash of the approver rewards nobody in Staking

@@ -34,7 +34,7 @@ from tests.adversarial.test_attacks_pool import (  # noqa: F401  (module fixture
     rnd,
     staking,
 )
-from tests.market.conftest import ETH, UNBONDING, commitment, salt, typed_error
+from tests.market.conftest import CORE, ETH, UNBONDING, commitment, salt, typed_error
 from trainyard.deploy import Economics
 from trainyard.dispute import scenario as sc
 from trainyard.dispute.client import play, step_once
@@ -89,34 +89,32 @@ def test_a_caught_cheater_forfeiting_on_time_shields_its_colluding_approver(devn
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Finding 2: dormant sock entries funded after the seed is known steal the pool draw
+# Finding 2: dormant sock entries woken up after the seed is known steal the pool draw
 # ----------------------------------------------------------------------------------------------------------------
 def _candidate(seed: bytes, k: int, n: int) -> int:
     return int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, k])), "big") % n
 
 
-@pytest.mark.xfail(strict=True, reason="open: eligibility (free stake) is read at the draw, after the seed is known; it must be fixed at the request")
-def test_a_dormant_sock_funded_after_the_seed_is_known_steals_the_draw(pool, staking, rnd, chain, accounts):
-    """ATTACK: the attacker registers many sock entries once (each needs `verifierStake` free at the moment it
-    joins), then moves every sock's stake into unbonding: the entries stay active members but are skipped by `draw`
-    (free stake < verifierStake), so they do not show up as drawn verifiers. When a draw is requested, `members` is
-    frozen but *eligibility* is read at draw time. As soon as the randomness block is mined the seed is public; the
-    attacker computes the candidate sequence, finds a dormant sock listed before the first honest candidate and, in
-    front of (or instead of) the keeper's `draw`, deposits `verifierStake` into that sock. `draw` then picks the
-    sock.
+def test_a_dormant_sock_that_rejoins_after_the_seed_is_known_is_not_drawn(pool, staking, rnd, chain, accounts):
+    """ATTACK (as reviewed): the attacker registers many sock entries once, then makes them dormant (members the draw
+    skips), and when a draw's seed is public wakes up the sock that the seed lists before the first honest candidate,
+    in front of the keeper's `draw`. Reviewed against eligibility read at the draw (free stake >= verifierStake), the
+    sock woke up by depositing its stake back, and was drawn.
 
-    COST: `verifierStake` of liquid ETH at the moment of the draw (returned at settle), plus a one-off
-    `verifierStake` per sock entry held for one unbonding delay. EFFECT: with k dormant socks against h honest
-    members the attacker captures a draw it would have lost with probability about k/(k+h), choosing per job after
-    seeing the seed; the stated rule "joining or leaving after the seed is known does not change the draw" fails
-    (activation through a deposit, or a re-`register` of an old entry, does)."""
+    FIX: membership locks `verifierStake` (a member cannot move it to unbonding, so "dormant by withdrawing" is gone),
+    and a member can be drawn only if it has been active since before the draw's randomness block. The only way left
+    to be dormant is to leave the draw (deregister); a sock that rejoins once the seed is known is active *after* the
+    request and is skipped, so the draw picks the member it would have picked at the request. The attack below is run
+    on the draws where a sock precedes the first honest candidate, and fails."""
     solver = accounts[2]
-    honest = socks(accounts, 2, funds=2 * ETH)
-    army = socks(accounts, 14, funds=2 * ETH)
+    honest = socks(accounts, 2, funds=3 * ETH)
+    army = socks(accounts, 14, funds=3 * ETH)
     for m in honest + army:
         _member(staking, pool, m)
-    for s in army:  # dormant: members, but without the free stake a draw needs
-        staking.requestWithdrawal(ETH, {"from": s})
+    with brownie.reverts(typed_error("StakingInsufficientFreeStake", army[0], ETH, 2 * ETH)):
+        staking.requestWithdrawal(2 * ETH, {"from": army[0]})  # the membership stake is held, not withdrawable
+    for s in army:  # dormant: entries in the list, out of the draw
+        pool.deregister({"from": s})
     job = _in_challenge(rnd, solver)
     pool.fund(job, {"from": accounts[1], "value": FEE})
     members = [str(pool.memberAt(i)[0]) for i in range(pool.memberCount())]
@@ -136,9 +134,10 @@ def test_a_dormant_sock_funded_after_the_seed_is_known_steals_the_draw(pool, sta
             break
         web3.provider.make_request("evm_revert", [snap])
     assert target is not None
-    fair = order[first_honest]  # what `draw` picks with the members as they were at the request (all socks dormant)
+    fair = order[first_honest]  # what `draw` picks with the members as they were at the request (all socks out)
     assert fair not in army_set
-    staking.deposit({"from": target, "value": ETH})  # the sock the seed lists first gets its stake back in
+    pool.register({"from": target})  # the sock the seed lists first rejoins, in front of the keeper's draw
+    assert pool.isMember(target)
     got = pool.draw(job, {"from": accounts[1]}).events["Drawn"]["verifier"]
     assert got == fair, f"the draw was steered after the seed was known: {got} (a sock) instead of {fair}"
 
@@ -167,34 +166,23 @@ def test_a_deployer_that_wires_late_cannot_take_a_deposit(Staking, accounts):
 # ----------------------------------------------------------------------------------------------------------------
 # Finding 4: a submitter traps honest solver agents with a job they cannot finish in time
 # ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="the contract accepts any period: a solver that bids on such a job loses its stake. The honest agent refuses it (acceptable_periods, test_the_honest_solver_agent_refuses_periods_it_cannot_meet); a bound on chain is open")
-def test_a_submitter_posting_a_one_second_train_period_takes_half_the_honest_winners_stake(market, staking, rnd,
-                                                                                          chain, accounts):
-    """ATTACK: `postJob` accepts any non-zero period, so the submitter posts an attractive job (a high `maxPrice`)
-    with `trainPeriod = 1` second. The honest solver agent (trainyard/solver/logic.py `next_actions`) checks the
-    price, its free stake and that the spec is doable, but never the time it is given: it commits, reveals and
-    wins. Training cannot be done in one second, so at `trainDeadline + 1` the submitter calls `timeoutTraining`:
-    the honest winner's whole `stakePerBid` is slashed, `slashRewardBps` of it credited to the submitter, and the
-    submitter's escrow comes back whole. (With `revealPeriod = 1` instead, every honest bidder misses the reveal
-    and pays the reveal penalty, half of it to the submitter.)
+def test_a_submitter_cannot_post_a_one_second_train_period_to_take_the_honest_winners_stake(market, staking, rnd,
+                                                                                             chain, accounts):
+    """ATTACK (as reviewed): `postJob` accepted any non-zero period, so the submitter posted an attractive job (a high
+    `maxPrice`) with `trainPeriod = 1` second. The honest solver agent bid and won; training cannot be done in one
+    second, so at `trainDeadline + 1` the submitter called `timeoutTraining` and was credited `slashRewardBps` of the
+    honest winner's stake (0.5 ETH per 1 ETH of stake), its escrow back whole. (With `revealPeriod = 1` instead, every
+    honest bidder missed the reveal.)
 
-    COST: gas for postJob and timeoutTraining; the escrow is refunded. EFFECT: the submitter earns
-    slashRewardBps · stakePerBid (0.5 ETH per 1 ETH of stake with the defaults) from each honest solver it traps;
-    "an honest party never loses" fails."""
-    submitter, honest = accounts[1], accounts[2]
-    rnd.post(max_price=ETH // 2, params=(ETH, 4, 600, 600, 1, 600))  # trainPeriod: one second
-    rnd.bid(honest, ETH // 5)  # what the honest agent does for any doable job under its price
-    rnd.to_reveal()
-    rnd.reveal(honest, 0, ETH // 5)
-    rnd.to_settlement()
-    held = staking.freeStake(honest) + staking.lockedStake(honest)
-    sub_credits = staking.credits(submitter)
-    rnd.sleep_until(market.job(rnd.job_id)["trainDeadline"] + 1)  # no real training fits in one second
-    market.timeoutTraining(rnd.job_id, {"from": submitter})
-    gained = staking.credits(submitter) - sub_credits
-    assert staking.freeStake(honest) + staking.lockedStake(honest) == held, (
-        f"the honest winner lost {held - staking.freeStake(honest) - staking.lockedStake(honest)} wei of stake; "
-        f"the submitter gained {gained} wei of it")
+    FIX: every period is bounded on chain to [10 minutes, 30 days] (`MIN_PERIOD`, `MAX_PERIOD`), and the honest agent
+    also refuses periods it cannot meet (next test). The attack's post is refused; a job at the shortest allowed
+    training period gives the honest winner ten minutes, which the agent checks against its own speed."""
+    submitter = accounts[1]
+    for params in ((ETH, 4, 600, 600, 1, 600), (ETH, 4, 600, 1, 3600, 600), (ETH, 4, 600, 600, 599, 600)):
+        with brownie.reverts(typed_error("JobMarketInvalidParams", "period")):
+            market.postJob(CORE, "bafkspec", params, {"from": submitter, "value": ETH // 2})
+    assert market.MIN_PERIOD() == 600 and market.MAX_PERIOD() == 30 * 24 * 3600
+    rnd.post(max_price=ETH // 2, params=(ETH, 4, 600, 600, 600, 600))  # the shortest allowed is accepted
 
 
 def test_the_honest_solver_agent_refuses_periods_it_cannot_meet():
@@ -221,70 +209,63 @@ def test_the_honest_solver_agent_refuses_periods_it_cannot_meet():
 # ----------------------------------------------------------------------------------------------------------------
 # Finding 5: an approval made in the last block of the challenge period can never be contested
 # ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="open: approvals are accepted until the end of the challenge period, when no game can open any more")
-def test_an_approval_in_the_last_second_of_the_challenge_period_is_risk_free(devnet, tmp_path):
-    """ATTACK: the drawn verifier does not re-execute anything (here it even approves a solver that is wrong in every
-    window, with the digests the solver hands it). It waits, watching the job: if a whistleblower opens a game on one
-    of its sampled windows it simply never approves (an unapproved assignment is settled with the stake unlocked and
-    no penalty); otherwise it sends `approve` in the last block in which `_checkOpen` still accepts it
-    (`resultAt + challengePeriod - 1`). From the next block on, `openDispute` refuses every game
-    (JobMarketDisputesClosed), so nobody can ever prove a window it opened wrong; the job finalizes and `settle`
-    pays it the fee and unlocks its stake.
+def test_an_approval_in_the_last_second_of_the_challenge_period_is_refused(devnet, tmp_path):
+    """ATTACK (as reviewed): the drawn verifier does not re-execute anything (here it approves a solver that is wrong in
+    every window, with the digests the solver hands it). It waits, watching the job: if a whistleblower opens a game
+    on one of its sampled windows it never approves; otherwise it sends `approve` in the last second of the
+    challenge period, after which `openDispute` refuses every game, so nobody can prove a window it opened wrong, and
+    it collects the fee with zero risk to its stake.
 
-    COST: none. EFFECT: the approver collects the submitter's verification fee for a wrong result with zero risk to
-    its stake, so the fee buys no re-execution; an approval must leave time for it to be contested (or the cut must
-    not depend on a whistleblower acting after it)."""
+    FIX: approvals close halfway through the challenge period (`approvalDeadline`): every approval leaves at least
+    half the period for anyone to contest the windows it opened. The last-second approval is refused, the verifier
+    is paid nothing and keeps nothing locked; an approval just before the deadline is accepted."""
     arena = sc.arena(devnet.url, tmp_path)
     tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
     cheat = ExactOracle(CFG, DATA, tampers)
     w3 = arena.chains["deployer"].w3
 
-    def wait_for_the_last_second(job):
-        j = arena.market("submitter").job(job)
-        last = j.result_at + j.challenge_period - 1
-        w3.provider.make_request("evm_setNextBlockTimestamp", [last])
+    def wait_for(offset):
+        def before_approving(job):  # a block mined at that time: the approval comes right after it
+            j = arena.market("submitter").job(job)
+            w3.provider.make_request("evm_mine", [j.result_at + offset(j.challenge_period)])
+        return before_approving
 
-    core, job, opened, verifier = _colluding_approval(arena, cheat, wait_for_the_last_second)
-    # a whistleblower that saw the wrong result, one block later, can no longer dispute it
-    whistle = arena.client("challenger")
+    with pytest.raises(ContractError, match="PoolApprovalClosed"):
+        _colluding_approval(arena, cheat, wait_for(lambda period: period - 2))  # in the last second
+    with pytest.raises(ContractError, match="PoolApprovalClosed"):
+        _colluding_approval(arena, cheat, wait_for(lambda period: period // 2))  # from when approvals close
+    # (each call above is a new job; the verifier was drawn, and nothing of it stays locked beyond its membership)
+    verifier = PoolClient(arena.chains["challenger3"])
+    info = arena.market("challenger3").stake_info()
+    assert info.locked == verifier.stake() and verifier.credit() == 0
+    core, job, opened, verifier = _colluding_approval(arena, cheat, wait_for(lambda period: period // 2 - 30))
     j = arena.market("submitter").job(job)
-    assert w3.eth.get_block("latest")["timestamp"] == j.result_at + j.challenge_period - 1  # the approval's block
-    w3.provider.make_request("evm_setNextBlockTimestamp", [j.result_at + j.challenge_period])  # the next block
-    contested = True
-    try:
-        whistle.challenge(job, core, min(opened))
-    except Exception:  # JobMarketDisputesClosed
-        contested = False
-    if not contested:
-        arena.advance(10)
-        arena.market("solver").finalize(job)
-        PoolClient(arena.chains["submitter"]).settle(job)
-        info = arena.market("challenger3").stake_info()
-        paid = PoolClient(arena.chains["challenger3"]).credit()
-        assert contested, (f"approval in the last second: nobody could contest it; the approver of a wrong result was "
-                           f"paid {paid} wei and kept its stake (free={info.free}, locked={info.locked})")
+    assert verifier.approval_deadline(job) == j.result_at + j.challenge_period // 2
+    assert j.result_at + j.challenge_period - arena.now() >= j.challenge_period // 2  # half the period left to contest
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # Finding 6: the submitter's sock reveals last and undercuts the honest winner's second price
 # ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="open: an unrevealed bid costs only the reveal penalty, less than what a last revealer can cut from the price")
-def test_a_submitters_sock_revealing_last_cuts_the_honest_winners_price(market, staking, rnd, chain, accounts):
-    """ATTACK: reveals are public as they are mined, and a bid never revealed only pays `revealPenaltyBps` of the
-    stake (half of it credited back to the submitter). The submitter's sock commits a ladder of sealed bids
-    (0.15, 0.25, 0.35 ETH); honest bidders A (0.1 ETH) and B (0.4 ETH) reveal as the honest agent does, as soon as
-    the reveal period opens. At the end of the reveal period the sock reveals only the rung just above the best
-    honest price (0.15) and leaves the others unrevealed. The honest winner A is now paid 0.15 ETH instead of B's
-    0.4 ETH (the second price of the sealed bids), and the sock's revealed bid is released without penalty.
+def test_a_submitters_sock_revealing_last_pays_more_than_it_cuts_from_the_price(market, staking, rnd, chain, accounts):
+    """ATTACK: reveals are public as they are mined. The submitter's sock commits a ladder of sealed bids (0.15, 0.25,
+    0.35 ETH); honest bidders A (0.1 ETH) and B (0.4 ETH) reveal as the honest agent does, as soon as the reveal
+    period opens. At the end of the reveal period the sock reveals only the rung just above the best honest price
+    (0.15) and leaves the others unrevealed: the honest winner A is paid 0.15 ETH instead of B's 0.4 ETH. Reviewed
+    when an unrevealed bid paid only the reveal penalty (half of it back to the submitter), the attack netted the
+    submitter +0.15 ETH.
 
-    COST: the reveal penalty of the unrevealed rungs, net of what comes back to the submitter:
-    2 · 0.1 ETH · (1 − 0.5) = 0.1 ETH. EFFECT: the submitter keeps 0.25 ETH more of its escrow (net +0.15 ETH), taken
-    from the honest winner's payment: the auction is not sealed-bid second-price, and the last revealer sets the
-    price."""
+    FIX: a bid left unrevealed forfeits its whole stake, burned (no share to the submitter or the winner, who may be
+    the bidder's own accounts), and a job's `stakePerBid` is at least its `maxPrice`. A kept-back rung can move the
+    price by at most maxPrice, so it always costs more than it can buy; revealing every rung instead is just a
+    sealed bid by a shill, which the second-price rule already prices (the sock then may win and must train). The
+    attack still cuts the price, and the coalition of submitter and sock ends poorer than if it had not attacked."""
     submitter, a, b = accounts[1], accounts[2], accounts[3]
     sock = socks(accounts, 1, funds=5 * ETH)[0]
     rnd.post(max_price=ETH // 2)
     job = rnd.job_id
+    stake = market.job(job)["stakePerBid"]
+    assert stake >= ETH // 2
     rnd.bid(a, ETH // 10, 0)  # index 0
     rnd.bid(b, 4 * ETH // 10, 1)  # index 1
     staking.deposit({"from": sock, "value": 3 * ETH})
@@ -298,11 +279,26 @@ def test_a_submitters_sock_revealing_last_cuts_the_honest_winners_price(market, 
     k = next(i for i, p in enumerate(ladder) if p > best_honest)
     market.revealBid(job, 2 + k, ladder[k], salt(10 + k), {"from": sock})  # the last reveal
     rnd.to_settlement()
+    coalition = (submitter, sock)
+
+    def worth():
+        return sum(staking.freeStake(x) + staking.lockedStake(x) + staking.credits(x) + market.credits(x)
+                   for x in coalition)
+
+    before = worth()
     market.settleAuction(job, {"from": submitter})
+    for i in range(5):
+        if i != 0:  # the winner's bid is released when the job ends
+            market.releaseBid(job, i, {"from": submitter})
     info = market.job(job)
-    assert info["winner"] == a
-    assert info["price"] == 4 * ETH // 10, (
-        f"the honest winner is paid {info['price']} instead of the sealed second price {4 * ETH // 10}")
+    assert info["winner"] == a and info["price"] == ladder[k]  # the cut happened ...
+    cut_from_price = 4 * ETH // 10 - info["price"]
+    # against the fair outcome (no sock: the escrow above B's sealed price refunded to the submitter, the sock's
+    # stake untouched), what the coalition of submitter and sock gained by the attack
+    gain = (worth() - before) - (ETH // 2 - 4 * ETH // 10)
+    # the cut happened, and it cost the stakes of the two rungs kept back: more than the cut
+    assert staking.freeStake(sock) + staking.lockedStake(sock) == 3 * ETH - 2 * stake
+    assert gain == cut_from_price - 2 * stake < 0, f"the submitter's sock gained {gain} wei by revealing last"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -335,8 +331,7 @@ def test_a_cut_verifier_cannot_rejoin_the_draw(devnet, tmp_path):
 # ----------------------------------------------------------------------------------------------------------------
 # Finding 8: a solver that will miss its deadline routes its slash reward to a sock by losing early, on time
 # ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="open: a game lost on time more than a clock budget before the training deadline pays its sock's share")
-def test_a_solver_that_will_be_late_routes_the_slash_reward_to_its_sock(devnet, tmp_path):
+def test_a_solver_that_will_be_late_cannot_route_the_slash_reward_to_its_sock(devnet, tmp_path):
     """ATTACK: a solver (an Attacker contract) wins a job it never means to train (to grief the submitter, or it
     cannot). It commits one leaf (needed to open a game), and more than `clockBudget` before its training deadline its
     sock opens a game; the solver never moves, and the sock calls `timeout` *before* `trainDeadline`. The job is
@@ -348,7 +343,11 @@ def test_a_solver_that_will_be_late_routes_the_slash_reward_to_its_sock(devnet, 
     COST: one bond (returned with the reward) and one trace commit. EFFECT: the submitter only gets its escrow back,
     not the reward R = slashRewardBps · stake (0.5 ETH here) that compensates it for the lost training period, and
     the solver's net loss falls from the whole stake to (1 − slashRewardBps) · stake: griefing submitters by winning
-    and not training costs half. "A late solver cannot route its slash to a sock" (docs/security.md) fails."""
+    and not training costs half.
+
+    FIX: a solver that loses a game *on time before it has a result* is a late solver, whoever opened the game:
+    `resolveDispute` credits R to the submitter, as `timeoutTraining` would, and the game pays its challenger its
+    bond only. Only a loss by the one-step proof (a cheat shown) pays the game's challengers."""
     from tests.adversarial import test_attacks_games as g
 
     terms = sc.Terms(train_period=3 * 24 * 3600)
@@ -366,6 +365,7 @@ def test_a_solver_that_will_be_late_routes_the_slash_reward_to_its_sock(devnet, 
     assert arena.client("deployer").view(gid).phase is Phase.CHALLENGER_WON
     assert arena.market("submitter").job(job).state is JobState.SLASHED
     sock_gain = g.DisputeClient(arena.chains["deployer"]).credit(sock.address) - g.BOND
+    assert sock_gain == 0, f"the sock gained {sock_gain} wei of the solver's slash"
     assert g.worth(arena, submitter) == start + terms.price + g.REWARD, (
         f"the submitter got {g.worth(arena, submitter) - start} (its price back, no slash reward); the sock got "
         f"{sock_gain} of the solver's slash")
@@ -374,22 +374,23 @@ def test_a_solver_that_will_be_late_routes_the_slash_reward_to_its_sock(devnet, 
 # ----------------------------------------------------------------------------------------------------------------
 # Finding 9: a 1-wei job with a century-long challenge period freezes an honest verifier's stake
 # ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="open: the pool locks a drawn verifier's stake without its consent and no period has an upper bound")
-def test_a_one_wei_job_with_a_huge_challenge_period_freezes_an_honest_verifiers_stake(pool, staking, market, rnd,
-                                                                                     chain, accounts):
-    """ATTACK: `postJob` bounds no period from above and accepts a 1-wei escrow and a 1-wei `stakePerBid`. The
-    attacker posts such a job with `challengePeriod = 2^32 - 1` seconds (136 years), wins it with a sock (1 wei of
-    stake), commits a trace (a correct one for a tiny spec, so no game can end it early) and submits the result. It
-    funds the pool with 1 wei and requests the draw: `draw` locks `verifierStake` of whichever honest member it picks,
-    and `settle` (the only unlock) needs the job to be Finalized, which it is not until the challenge period ends.
-    Repeated on as many jobs as there are members, every honest verifier's stake is frozen.
+def test_a_tiny_job_with_a_huge_challenge_period_cannot_freeze_an_honest_verifiers_stake(pool, staking, market, rnd,
+                                                                                       chain, accounts):
+    """ATTACK (as reviewed): `postJob` bounded no period from above and accepted a 1-wei escrow and stake. The attacker
+    posted such a job with `challengePeriod = 2^32 - 1` seconds (136 years), won it with a sock, committed a trace and
+    requested the pool's draw: `draw` locked `verifierStake` of whichever honest member it picked, until `settle`,
+    which needs the job Finalized: 136 years. Repeated per member, every honest verifier's stake was frozen for
+    3 wei per job.
 
-    COST: gas plus 3 wei per job (escrow, stake, fee), all of it the attacker's own money back to itself at the end.
-    EFFECT: `verifierStake` (1 ETH here) of an honest verifier locked for 136 years per job; the honest party's funds
-    are stuck, which no rule in VerifierPool or JobMarket bounds."""
+    FIX: periods are at most 30 days (`MAX_PERIOD`), and a draw locks nothing: only the verifier's own `approve`
+    locks stake, for a job it chose to approve. Below, the 136-year post is refused; on the longest job allowed the
+    drawn honest member keeps its stake free, leaves the draw and withdraws it all after the unbonding delay, while
+    the job is still in its challenge period."""
     submitter, sock_solver, honest = accounts[1], accounts[2], accounts[7]
     _member(staking, pool, honest)
-    rnd.post(max_price=1, params=(1, 4, 600, 600, 3600, 2**32 - 1))
+    with brownie.reverts(typed_error("JobMarketInvalidParams", "period")):
+        rnd.post(max_price=1, params=(1, 4, 600, 600, 3600, 2**32 - 1))
+    rnd.post(max_price=1, params=(1, 4, 600, 600, 3600, 30 * 24 * 3600))  # the longest challenge period allowed
     rnd.bid(sock_solver, 1, 0, stake=1)
     rnd.to_reveal()
     rnd.reveal(sock_solver, 0, 1, 0)
@@ -401,13 +402,12 @@ def test_a_one_wei_job_with_a_huge_challenge_period_freezes_an_honest_verifiers_
     pool.requestDraw(job, {"from": submitter})
     chain.mine()
     assert pool.draw(job, {"from": submitter}).events["Drawn"]["verifier"] == honest
-    assert staking.lockedStake(honest) == ETH
-    chain.sleep(365 * 24 * 3600)  # a year later
+    assert staking.lockedStake(honest) == ETH and staking.freeStake(honest) == ETH  # its membership stake only
+    pool.deregister({"from": honest})  # it does not want the job: it leaves, and nothing holds its stake
+    staking.requestWithdrawal(2 * ETH, {"from": honest})
+    chain.sleep(UNBONDING + 1)
     chain.mine()
-    try:
-        pool.settle(job, {"from": honest})
-    except brownie.exceptions.VirtualMachineError:
-        pass  # PoolWrongState: the job is still in its challenge period
-    assert staking.freeStake(honest) == ETH, (
-        f"a year later the honest verifier's stake is still locked ({staking.lockedStake(honest)} wei) by a 3-wei job "
-        f"in state {market.state(job)}")
+    assert market.state(job) == JobState.CHALLENGE  # the job is still open ...
+    before = honest.balance()
+    tx = staking.withdraw({"from": honest})  # ... and the verifier has all its stake back
+    assert honest.balance() - before + tx.gas_used * tx.gas_price == 2 * ETH

@@ -239,6 +239,7 @@ class CollidingVerifier(ChallengerAgent):
         for w, j in self.pool.samples(view.job_id, view.num_windows, job.cfg.checkpoint_interval):
             digests = cheater.interior_digests(w)
             openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
+        self._free_at_least(self.pool.stake())  # an approval locks a stake of its own, as the honest agent's does
         self.pool.approve(view.job_id, job.core.abi_tuple(), openings)
         return 1
 
@@ -254,6 +255,7 @@ class GuessingVerifier(ChallengerAgent):
         trace = self.games.trace(view.job_id)
         openings = [(*open_leaf(trace, w), b"\x07" * 32, [b"\x07" * 32] * 2)
                     for w, j in self.pool.samples(view.job_id, view.num_windows, job.cfg.checkpoint_interval)]
+        self._free_at_least(self.pool.stake())  # an approval locks a stake of its own, as the honest agent's does
         self.pool.approve(view.job_id, job.core.abi_tuple(), openings)
         return 1
 

@@ -52,6 +52,10 @@ def test_spec_hash_is_stable_and_depends_on_content():
         (("market", "max_price"), "0.1 wei", "whole number"),
         (("market", "bid_period"), "ten minutes", "market.bid_period"),
         (("market", "bid_period"), 0, "market.bid_period"),
+        (("market", "reveal_period"), "9m", "market.reveal_period: must be between 10m and 30d"),
+        (("market", "train_period"), "31d", "market.train_period: must be between 10m and 30d"),
+        (("market", "challenge_period"), 1, "market.challenge_period: must be between 10m and 30d"),
+        (("market", "stake_per_bid"), "0.4 ether", "market.stake_per_bid: must be at least max_price"),
         (("training", "surprise"), 1, "unknown key"),
     ],
 )

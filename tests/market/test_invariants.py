@@ -187,10 +187,11 @@ class Money(RuleBasedStateMachine):
                 assert credit[a] == 0
 
     # -- market ---------------------------------------------------------------------------------------------
-    @rule(who=actor, price=st.integers(min_value=1, max_value=ETH))
+    # a job is posted only with stakePerBid >= its maximum price
+    @rule(who=actor, price=st.integers(min_value=1, max_value=STAKE))
     def post(self, who, price):
         a = self.people[who]
-        self.market.postJob(CORE, "spec", (STAKE, 2, 100, 100, 1000, 100), {"from": a, "value": price})
+        self.market.postJob(CORE, "spec", (STAKE, 2, 600, 600, 6000, 600), {"from": a, "value": price})
         self.jobs.append(dict(id=len(self.jobs) + 1, submitter=a, max=price, bids=[], settled=False, winner=None, price=0, outcome=OPEN,
                               leaves=0, result=False, disputes=0))
 
@@ -251,9 +252,9 @@ class Money(RuleBasedStateMachine):
         self.locked[a] -= STAKE
         if b["revealed"] and 0 < b["price"] <= j["max"]:
             self.free[a] += STAKE
-        else:
-            penalty = STAKE * REVEAL_PENALTY_BPS // BPS
-            reward = penalty * SLASH_REWARD_BPS // BPS
+        else:  # never revealed: the whole stake, burned; void: the reveal penalty, its reward share to the submitter
+            penalty = STAKE * REVEAL_PENALTY_BPS // BPS if b["revealed"] else STAKE
+            reward = penalty * SLASH_REWARD_BPS // BPS if b["revealed"] else 0
             self.s_credit[j["submitter"]] += reward
             self.burned += penalty - reward
             self.free[a] += STAKE - penalty
@@ -424,19 +425,20 @@ class Money(RuleBasedStateMachine):
         if self._try(self.market.openDispute, idx + 1, {"from": self.game}) is not None:
             j["disputes"] += 1
 
-    @rule(i=job_pick, lost=st.booleans(), who=actor)
-    def resolve_dispute(self, i, lost, who):
+    @rule(i=job_pick, lost=st.booleans(), proof=st.booleans(), who=actor)
+    def resolve_dispute(self, i, lost, proof, who):
         j = self._pick(i)
         if j is None:
             return
         idx = j["id"] - 1
         challenger = self.people[who]
-        if self._try(self.market.resolveDispute, idx + 1, lost, challenger, {"from": self.game}) is not None:
+        if self._try(self.market.resolveDispute, idx + 1, lost, proof, challenger, {"from": self.game}) is not None:
             j["disputes"] -= 1
             if lost and j["outcome"] == OPEN:
-                self._slash_winner(j, challenger)
+                # a loss on time before a result compensates the submitter, as a training timeout would
+                self._slash_winner(j, challenger if proof or j["result"] else j["submitter"])
 
-    @rule(seconds=st.sampled_from([1, 50, 100, 1000, 10**6]))
+    @rule(seconds=st.sampled_from([1, 300, 600, 6000, 10**6]))
     def sleep(self, seconds):
         self.chain.sleep(seconds)
         self.chain.mine()
@@ -449,7 +451,7 @@ class Money(RuleBasedStateMachine):
             return
         t = self.market.job(j["id"])[deadline]
         if deadline == "resultAt":
-            t = t + 100 if t else 0
+            t = t + 600 if t else 0
         now = self.chain.time()
         if t >= now:
             self.chain.sleep(t - now + 1)
@@ -502,7 +504,7 @@ class Money(RuleBasedStateMachine):
             self.finalize(i, who)
         if stage == 6:
             self.open_dispute(i)
-            self.resolve_dispute(i, who % 2 == 0, (who + 2) % len(self.people))
+            self.resolve_dispute(i, who % 2 == 0, who % 3 == 0, (who + 2) % len(self.people))
 
     @rule(i=job_pick, submit=st.booleans())
     def train(self, i, submit):

@@ -201,7 +201,7 @@ def test_bid_above_max_or_zero_is_void_and_pays_the_penalty_on_release(rnd, mark
     assert staking.credits(submitter) == 2 * (penalty * SLASH_REWARD_BPS // 10_000)
 
 
-def test_unrevealed_bid_loses_the_penalty(rnd, market, staking, solvers, submitter):
+def test_unrevealed_bid_forfeits_its_whole_stake_burned(rnd, market, staking, solvers, submitter):
     rnd.post()
     rnd.bid(solvers[0], ETH // 5, 0)
     rnd.bid(solvers[1], ETH // 4, 1)
@@ -211,11 +211,44 @@ def test_unrevealed_bid_loses_the_penalty(rnd, market, staking, solvers, submitt
     market.settleAuction(1, {"from": submitter})
     assert staking.lockedStake(solvers[1]) == ETH
     tx = market.releaseBid(1, 1, {"from": submitter})
-    penalty = ETH // 10
+    assert tx.events["BidReleased"]["penalty"] == ETH and tx.events["BidReleased"]["unlocked"] == 0
+    assert staking.freeStake(solvers[1]) == ETH and staking.lockedStake(solvers[1]) == 0
+    assert staking.credits(submitter) == 0  # nothing to the submitter, who could hold the unrevealed bid itself
+    assert staking.totalBurned() == ETH
+
+
+def test_void_bid_pays_the_reveal_penalty(rnd, market, staking, solvers, submitter):
+    rnd.post()
+    rnd.bid(solvers[0], ETH // 5, 0)
+    rnd.bid(solvers[1], 0, 1)
+    rnd.to_reveal()
+    rnd.reveal(solvers[0], 0, ETH // 5, 0)
+    rnd.reveal(solvers[1], 1, 0, 1)
+    rnd.to_settlement()
+    tx = market.releaseBid(1, 1, {"from": submitter})
+    penalty = ETH * REVEAL_PENALTY_BPS // 10_000
     assert tx.events["BidReleased"]["penalty"] == penalty and tx.events["BidReleased"]["unlocked"] == ETH - penalty
     assert staking.freeStake(solvers[1]) == 2 * ETH - penalty and staking.lockedStake(solvers[1]) == 0
     assert staking.credits(submitter) == penalty * SLASH_REWARD_BPS // 10_000
     assert staking.totalBurned() == penalty - penalty * SLASH_REWARD_BPS // 10_000
+
+
+@pytest.mark.parametrize("period", range(4))
+@pytest.mark.parametrize("seconds", [0, 10 * 60 - 1, 30 * 24 * 3600 + 1, 2**32 - 1])
+def test_periods_outside_ten_minutes_to_thirty_days_are_refused(rnd, market, period, seconds):
+    params = list(PARAMS)
+    params[2 + period] = seconds
+    with brownie.reverts(typed_error("JobMarketInvalidParams", "period")):
+        rnd.post(params=tuple(params))
+    params[2 + period] = 10 * 60 if seconds < 600 else 30 * 24 * 3600  # the bounds themselves are accepted
+    rnd.post(params=tuple(params))
+
+
+def test_a_stake_per_bid_below_the_maximum_price_is_refused(rnd):
+    # an unrevealed bid forfeits its stake, which must outweigh any price a selective reveal could move
+    with brownie.reverts(typed_error("JobMarketInvalidParams", "stakePerBid below maxPrice")):
+        rnd.post(max_price=ETH + 1)
+    rnd.post(max_price=ETH)
 
 
 def test_no_valid_bid_refunds_the_whole_escrow(rnd, market, submitter):
@@ -235,8 +268,7 @@ def test_refunded_job_releases_every_bid(rnd, market, staking, solvers, submitte
     rnd.to_settlement()
     market.settleAuction(1, {"from": submitter})
     assert market.state(1) == REFUNDED
-    penalty = ETH * REVEAL_PENALTY_BPS // 10_000
-    for i in (0, 1):
+    for i, penalty in ((0, ETH * REVEAL_PENALTY_BPS // 10_000), (1, ETH)):  # void, never revealed
         market.releaseBid(1, i, {"from": submitter})
         assert staking.freeStake(solvers[i]) == 2 * ETH - penalty and staking.lockedStake(solvers[i]) == 0
 
@@ -384,7 +416,7 @@ def test_only_dispute_game_opens_and_resolves(rnd, market, solvers):
     with brownie.reverts(typed_error("JobMarketNotDisputeGame", str(solvers[0]))):
         market.openDispute(1, {"from": solvers[0]})
     with brownie.reverts(typed_error("JobMarketNotDisputeGame", str(solvers[0]))):
-        market.resolveDispute(1, True, solvers[0], {"from": solvers[0]})
+        market.resolveDispute(1, True, True, solvers[0], {"from": solvers[0]})
 
 
 def test_dispute_game_set_once_by_the_deployer_only(JobMarket, market, staking, one_step, accounts):
@@ -424,7 +456,7 @@ def test_open_dispute_refused_after_the_challenge_period(rnd, market, game, solv
     rnd.sleep_until(closes + 1)
     with brownie.reverts(typed_error("JobMarketDisputesClosed", 1, closes)):
         market.openDispute(1, {"from": game})
-    market.resolveDispute(1, False, solvers[3], {"from": game})
+    market.resolveDispute(1, False, True, solvers[3], {"from": game})
     with brownie.reverts(typed_error("JobMarketInvalidState", 1, FINALIZABLE)):
         market.openDispute(1, {"from": game})
 
@@ -440,7 +472,7 @@ def test_timeout_training_with_open_disputes_pays_the_submitter(rnd, market, sta
     assert market.state(1) == SLASHED and market.credits(submitter) == MAX
     assert staking.credits(submitter) == ETH * SLASH_REWARD_BPS // 10_000 and staking.credits(solvers[3]) == 0
     # the games still close, and pay nothing more
-    assert market.resolveDispute(1, True, solvers[3], {"from": game}).return_value == 0
+    assert market.resolveDispute(1, True, True, solvers[3], {"from": game}).return_value == 0
     assert staking.credits(solvers[3]) == 0 and market.job(1)["openDisputes"] == 1
 
 
@@ -451,7 +483,7 @@ def test_resolve_dispute_after_a_slash_by_timeout_leaves_the_job(rnd, market, st
     rnd.sleep_until(market.job(1)["trainDeadline"] + 1)
     market.timeoutTraining(1, {"from": submitter})
     before = (market.credits(submitter), staking.credits(submitter), staking.totalBurned())
-    tx = market.resolveDispute(1, True, solvers[3], {"from": game})
+    tx = market.resolveDispute(1, True, True, solvers[3], {"from": game})
     assert tx.return_value == 0 and market.state(1) == SLASHED
     assert (market.credits(submitter), staking.credits(submitter), staking.totalBurned()) == before
     assert staking.credits(solvers[3]) == 0
@@ -489,7 +521,7 @@ def test_solver_keeps_training_and_submits_while_a_dispute_is_open(rnd, market, 
     assert market.state(1) == DISPUTED  # the result is in; the dispute still blocks payment
     with brownie.reverts(typed_error("JobMarketInvalidState", 1, DISPUTED)):
         market.commitTrace(1, b"\x09" * 32, INTERIOR, "c", {"from": solvers[0]})
-    market.resolveDispute(1, False, solvers[3], {"from": game})
+    market.resolveDispute(1, False, True, solvers[3], {"from": game})
     assert market.state(1) == CHALLENGE
 
 
@@ -501,11 +533,11 @@ def test_open_dispute_blocks_finalize_until_resolved_for_solver(rnd, market, gam
     assert market.state(1) == DISPUTED
     with brownie.reverts(typed_error("JobMarketInvalidState", 1, DISPUTED)):
         market.finalize(1, {"from": submitter})
-    market.resolveDispute(1, False, solvers[3], {"from": game})
+    market.resolveDispute(1, False, True, solvers[3], {"from": game})
     assert market.state(1) == FINALIZABLE
     market.finalize(1, {"from": submitter})
     with brownie.reverts(typed_error("JobMarketNoOpenDispute", 1)):
-        market.resolveDispute(1, False, solvers[3], {"from": game})
+        market.resolveDispute(1, False, True, solvers[3], {"from": game})
 
 
 def test_solver_losing_dispute_is_slashed_and_submitter_refunded(rnd, market, staking, game, solvers, submitter):
@@ -513,12 +545,38 @@ def test_solver_losing_dispute_is_slashed_and_submitter_refunded(rnd, market, st
     rnd.train(solvers[0])
     market.openDispute(1, {"from": game})
     market.openDispute(1, {"from": game})  # a second challenger
-    market.resolveDispute(1, True, solvers[3], {"from": game})
+    market.resolveDispute(1, True, True, solvers[3], {"from": game})
     assert market.state(1) == SLASHED
     assert market.credits(submitter) == MAX
     assert staking.credits(solvers[3]) == ETH * SLASH_REWARD_BPS // 10_000
-    market.resolveDispute(1, True, solvers[2], {"from": game})  # the job was already slashed: nothing twice
+    market.resolveDispute(1, True, True, solvers[2], {"from": game})  # the job was already slashed: nothing twice
     assert staking.credits(solvers[2]) == 0 and market.credits(submitter) == MAX
+
+
+def test_a_loss_on_time_before_a_result_pays_the_submitter_not_the_game(rnd, market, staking, game, solvers, submitter):
+    """A solver that stops answering a game before it has a result is a late solver: the reward goes to the submitter
+    (as `timeoutTraining` would give it), so a solver cannot route it to a sock by losing its sock's game on time."""
+    rnd.auction([ETH // 5])
+    market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
+    market.openDispute(1, {"from": game})
+    tx = market.resolveDispute(1, True, False, solvers[3], {"from": game})  # lost on time, no result yet
+    assert tx.return_value == 0 and market.state(1) == SLASHED
+    assert market.credits(submitter) == MAX and staking.credits(submitter) == ETH * SLASH_REWARD_BPS // 10_000
+    assert staking.credits(solvers[3]) == 0
+
+
+@pytest.mark.parametrize("by_proof", [True, False])
+def test_a_loss_after_the_result_or_by_proof_pays_the_game(rnd, market, staking, game, solvers, submitter, by_proof):
+    """After its result a solver's loss in a game pays the game (on time or by the proof); before it, only the proof."""
+    rnd.auction([ETH // 5])
+    if by_proof:
+        market.commitTrace(1, b"\x01" * 32, INTERIOR, "c", {"from": solvers[0]})
+    else:
+        rnd.train(solvers[0])
+    market.openDispute(1, {"from": game})
+    tx = market.resolveDispute(1, True, by_proof, solvers[3], {"from": game})
+    assert tx.return_value == ETH * SLASH_REWARD_BPS // 10_000 and market.state(1) == SLASHED
+    assert staking.credits(solvers[3]) == tx.return_value and staking.credits(submitter) == 0
 
 
 # -- limits of disputability at postJob ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""VerifierPool: joining and leaving, funding, the draw from a later block's hash and the stake it locks, approvals
-and the points they open, settlement, and every revert path. (Attacks on the pool, with sock accounts and real
+"""VerifierPool: joining and leaving (the membership stake it locks), funding, the draw from a later block's hash among
+the members active before it, approvals (the stake each locks, the points they open, their deadline), settlement,
+and every revert path. (Attacks on the pool, with sock accounts and real
 games, are in tests/adversarial/test_attacks_pool.py; full rounds with agents in
 tests/adversarial/test_strategies.py.)"""
 
@@ -42,26 +43,28 @@ def lockers(market, pool):
 @pytest.fixture(scope="module")
 def verifiers(accounts, staking, pool):
     vs = accounts[6:9]
-    for v in vs:
-        staking.deposit({"from": v, "value": ETH})
+    for v in vs:  # one stake held for membership, one for an approval
+        staking.deposit({"from": v, "value": 2 * ETH})
     return vs
 
 
-def test_register_needs_free_stake_and_locks_none_of_it(pool, staking, verifiers, accounts):
+def test_register_locks_the_membership_stake_until_the_member_leaves(pool, staking, verifiers, accounts):
     with brownie.reverts(typed_error("PoolInsufficientStake", str(accounts[5]), 0, ETH)):
         pool.register({"from": accounts[5]})
     v = verifiers[0]
     tx = pool.register({"from": v})
     assert tx.events["Registered"]["index"] == 0 and pool.isMember(v)
-    assert staking.lockedStake(v) == 0 and staking.freeStake(v) == ETH  # stake is locked per assignment, at the draw
+    assert staking.lockedBy(pool, v) == ETH and staking.freeStake(v) == ETH  # held while it can be drawn
     with brownie.reverts(typed_error("PoolAlreadyRegistered", str(v))):
         pool.register({"from": v})
     pool.deregister({"from": v})
     assert not pool.isMember(v) and pool.memberAt(0) == (v, False)
+    assert staking.lockedStake(v) == 0 and staking.freeStake(v) == 2 * ETH  # leaving frees it
     with brownie.reverts(typed_error("PoolNotRegistered", str(v))):
         pool.deregister({"from": v})
-    tx = pool.register({"from": v})  # joining again reactivates the same entry
+    tx = pool.register({"from": v})  # joining again reactivates the same entry, and locks again
     assert tx.events["Registered"]["index"] == 0 and pool.memberCount() == 1 and pool.memberAt(0) == (v, True)
+    assert staking.lockedBy(pool, v) == ETH
 
 
 def test_a_zero_or_oversized_stake_is_refused_at_deployment(VerifierPool, market, staking, record, accounts):
@@ -96,8 +99,8 @@ def test_only_the_submitter_funds_and_tops_up_until_the_draw(pool, rnd, market, 
         pool.fund(1, {"from": submitter, "value": FEE})
 
 
-def test_draw_waits_for_the_result_and_a_later_block_and_locks_the_stake(pool, rnd, market, staking, submitter, solvers,
-                                                                         verifiers, chain):
+def test_draw_waits_for_the_result_and_a_later_block_and_locks_nothing(pool, rnd, market, staking, submitter, solvers,
+                                                                       verifiers, chain):
     for v in verifiers:
         pool.register({"from": v})
     rnd.post()
@@ -123,13 +126,35 @@ def test_draw_waits_for_the_result_and_a_later_block_and_locks_the_stake(pool, r
     tx = pool.draw(1, {"from": submitter})
     drawn = tx.events["Drawn"]["verifier"]
     assert drawn in [str(v) for v in verifiers] and pool.pending(drawn) == 1
-    assert tx.events["Drawn"]["locked"] == ETH and staking.lockedStake(drawn) == ETH and staking.freeStake(drawn) == 0
+    # being drawn locks nothing beyond membership: nobody can freeze a member's stake by having it drawn
+    assert staking.lockedStake(drawn) == ETH and staking.freeStake(drawn) == ETH
     a = pool.assignment(1)
-    assert a["seed"] == tx.events["Drawn"]["seed"] and a["locked"] == ETH and a["verifier"] == drawn
+    assert a["seed"] == tx.events["Drawn"]["seed"] and a["locked"] == 0 and a["verifier"] == drawn
     with brownie.reverts(typed_error("PoolAlreadyDrawn", 1, drawn.lower())):
         pool.draw(1, {"from": submitter})
-    pool.deregister({"from": drawn})  # leaving the draw keeps the assignment and its lock until settled
-    assert staking.lockedStake(drawn) == ETH and pool.pending(drawn) == 1
+    pool.deregister({"from": drawn})  # leaving the draw keeps the assignment until settled
+    assert staking.lockedStake(drawn) == 0 and pool.pending(drawn) == 1
+
+
+def test_a_member_that_joins_or_rejoins_after_the_request_is_not_drawn(pool, rnd, market, staking, submitter, solvers,
+                                                                     verifiers, chain):
+    """Who can be drawn is fixed at the request: an entry (re)activated after it is skipped, so nothing done once
+    the seed is known (a deposit, a re-join) makes anyone drawable."""
+    early, late = verifiers[0], verifiers[1]
+    pool.register({"from": late})
+    pool.deregister({"from": late})  # an entry that exists at the request, inactive
+    pool.register({"from": early})
+    rnd.auction([ETH // 5])
+    pool.fund(1, {"from": submitter, "value": FEE})
+    rnd.train(solvers[0])
+    pool.requestDraw(1, {"from": submitter})
+    pool.register({"from": late})  # re-activated after the request (the randomness block is not mined yet)
+    chain.mine()
+    for _ in range(4):  # whatever the candidate order, only `early` is eligible
+        tx = pool.draw(1, {"from": submitter})
+        if "Drawn" in tx.events:
+            break
+    assert tx.events["Drawn"]["verifier"] == early
 
 
 # a job under a spec core, with a trace whose interior digests are known (made up: the pool only checks openings)
@@ -180,7 +205,10 @@ def test_approval_of_a_finalized_job_earns_the_fee_and_frees_the_stake(pool, rnd
         pool.approve(2, CORE.abi_tuple(), _openings(pool, guessed), {"from": v})
     with brownie.reverts(typed_error("PoolBadOpening", 2, 0)):
         pool.approve(2, CORE.abi_tuple(), [], {"from": v})
-    pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": v})
+    assert staking.lockedStake(v) == ETH and staking.freeStake(v) == ETH  # membership only, until it approves
+    tx = pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": v})
+    assert tx.events["Approved"]["locked"] == ETH and pool.assignment(2)["locked"] == ETH
+    assert staking.lockedStake(v) == 2 * ETH and staking.freeStake(v) == 0  # the approval's own stake
     with brownie.reverts(typed_error("PoolNotDrawn", 2, v.lower())):
         pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": v})  # once
     with brownie.reverts(typed_error("PoolWrongState", 2, CHALLENGE)):
@@ -190,7 +218,7 @@ def test_approval_of_a_finalized_job_earns_the_fee_and_frees_the_stake(pool, rnd
     tx = pool.settle(2, {"from": submitter})
     assert tx.events["Settled"]["paid"] == FEE and tx.events["Settled"]["slashed"] == 0
     assert pool.credits(v) == FEE and pool.pending(v) == 0
-    assert staking.lockedStake(v) == 0 and staking.freeStake(v) == ETH
+    assert staking.lockedStake(v) == ETH and staking.freeStake(v) == ETH  # the approval's lock freed, membership kept
     with brownie.reverts(typed_error("PoolSettled", 2)):
         pool.settle(2, {"from": submitter})
     before = balance(v)
@@ -207,12 +235,12 @@ def test_approval_of_a_job_slashed_without_a_proof_costs_nothing(pool, rnd, mark
     v = _drawn(pool, rnd, market, submitter, solvers, chain)
     pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": v})
     market.openDispute(2, {"from": game})
-    market.resolveDispute(2, True, game, {"from": game})  # slashed, but no game recorded a one-step proof
+    market.resolveDispute(2, True, False, game, {"from": game})  # slashed, but no game recorded a one-step proof
     assert market.state(2) == SLASHED
     burned = staking.totalBurned()
     tx = pool.settle(2, {"from": submitter})
     assert tx.events["Settled"]["slashed"] == 0 and tx.events["Settled"]["paid"] == 0
-    assert staking.lockedStake(v) == 0 and staking.freeStake(v) == ETH and staking.totalBurned() == burned
+    assert staking.lockedStake(v) == ETH and staking.freeStake(v) == ETH and staking.totalBurned() == burned
     assert pool.isMember(v)
     assert pool.credits(submitter) == FEE and pool.credits(v) == 0  # no fee for a job that did not finalize
 
@@ -225,7 +253,23 @@ def test_an_unapproved_job_returns_the_fee_and_frees_the_stake(pool, rnd, market
     rnd.sleep_until(market.job(2)["resultAt"] + market.job(2)["challengePeriod"] + 1)
     market.finalize(2, {"from": solvers[0]})
     pool.settle(2, {"from": submitter})
-    assert pool.credits(submitter) == FEE and staking.lockedStake(v) == 0
+    assert pool.credits(submitter) == FEE and staking.lockedStake(v) == ETH  # its membership stake only
+
+
+def test_approvals_close_halfway_through_the_challenge_period(pool, rnd, market, staking, submitter, solvers, verifiers,
+                                                            chain):
+    """An approval must leave time to contest what it opened: after resultAt + challengePeriod / 2 it is refused
+    (an approval in the last second of the period could never be proven wrong)."""
+    for v in verifiers:
+        pool.register({"from": v})
+    v = _drawn(pool, rnd, market, submitter, solvers, chain)
+    j = market.job(2)
+    closes = j["resultAt"] + j["challengePeriod"] // 2
+    assert pool.approvalDeadline(2) == closes and pool.approvalDeadline(1) == 0
+    rnd.sleep_until(closes)
+    with brownie.reverts(typed_error("PoolApprovalClosed", 2, closes)):
+        pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": v})
+    assert staking.lockedStake(v) == ETH  # nothing locked for the lapsed assignment
 
 
 def test_no_member_no_request_and_never_the_solver(pool, rnd, market, staking, submitter, solvers, chain):

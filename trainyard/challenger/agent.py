@@ -218,9 +218,7 @@ class ChallengerAgent:
         sent = 0
         try:
             if not self.pool.registered():
-                need = self.pool.stake() - self.market.stake_info().free
-                if need > 0:
-                    self.market.deposit(need)
+                self._free_at_least(self.pool.stake())  # locked for as long as it stays in the draw
                 self.pool.register()
                 log.info("%s: joined the verifier pool", self.name)
                 sent += 1
@@ -280,9 +278,19 @@ class ChallengerAgent:
                             self.name, view.job_id, w)
                 return 0
             openings.append((*open_leaf(trace, w), digests[j], merkle.proof(commit.interior_leaves(digests), j)))
+        closes = self.pool.approval_deadline(view.job_id)
+        if self.games.chain.now() >= closes:  # too late: the assignment lapses (the fee goes back to the submitter)
+            log.warning("%s: job %d: approvals closed at %d; not approving", self.name, view.job_id, closes)
+            return 0
+        self._free_at_least(self.pool.stake())  # an approval locks a stake of its own until the job is settled
         self.pool.approve(view.job_id, job.core.abi_tuple(), openings)
         log.info("%s: approved job %d (re-executed windows %s)", self.name, view.job_id, windows)
         return 1
+
+    def _free_at_least(self, amount: int) -> None:
+        need = amount - self.market.stake_info().free
+        if need > 0:
+            self.market.deposit(need)
 
     # -- games and money ------------------------------------------------------------------------------------
     def _play(self) -> int:
