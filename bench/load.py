@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from eth_account import Account
+from eth_typing import ChecksumAddress
 
 from trainyard.chain import Chain, GasRecord
 from trainyard.deploy import deploy
@@ -118,7 +119,15 @@ def run(n_solvers: int, n_jobs: int, kills: bool, seed: int = 7) -> dict[str, fl
     return out
 
 
-def _lost(chains, submitters, solver_chains, posted, start, gas, addresses) -> int:  # type: ignore[no-untyped-def]
+def _lost(
+    chains: list[Chain],
+    submitters: list[Chain],
+    solver_chains: list[Chain],
+    posted: dict[int, tuple[float, int]],
+    start: dict[ChecksumAddress, int],
+    gas: list[GasRecord],
+    addresses: dict[str, ChecksumAddress],
+) -> int:
     reader = Market(chains[0])
     fees: dict[str, int] = {}
     for g in gas:

@@ -32,7 +32,7 @@ from pathlib import Path
 from trainyard import runtime as rt
 from trainyard.challenger.logic import ChallengerPolicy, sampled_windows
 from trainyard.dispute import scenario as sc
-from trainyard.dispute.oracle import ExactOracle, Tamper
+from trainyard.dispute.oracle import ExactOracle, Live, Tamper
 from trainyard.runtime.data import Dataset
 from trainyard.runtime.model import State, TrainConfig
 from trainyard.spec import load_spec
@@ -86,8 +86,8 @@ Strategy = Callable[[TrainConfig, Dataset, random.Random], ExactOracle]
 SGD_W0 = 11  # op index of sgd on l0.weight for two layers
 
 
-def _nudge(name: str, pos: int, by: int):  # type: ignore[no-untyped-def]
-    def fn(live, start):  # type: ignore[no-untyped-def]
+def _nudge(name: str, pos: int, by: int) -> Callable[[Live, Live], None]:
+    def fn(live: Live, start: Live) -> None:
         t = live[name].clone()
         t.view(-1)[pos % t.numel()] += by
         live[name] = t
@@ -95,7 +95,7 @@ def _nudge(name: str, pos: int, by: int):  # type: ignore[no-untyped-def]
     return fn
 
 
-def _restore(live, start):  # type: ignore[no-untyped-def]
+def _restore(live: Live, start: Live) -> None:
     for p in ("l0.weight", "l0.bias", "l1.weight", "l1.bias"):
         live[p], live[p + ".momentum"] = start[p], start[p + ".momentum"]
 

@@ -11,8 +11,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainyard.errors import TrainyardError
+
+if TYPE_CHECKING:  # imported where used, so that `trainyard --help` does not load web3 and torch
+    from trainyard.config import Settings
+    from trainyard.market import Market
+    from trainyard.store import ContentStore
 
 ETH = 10**18
 
@@ -23,13 +29,13 @@ def fmt_eth(wei: int) -> str:
     return f"{wei / ETH:.6f}".rstrip("0").rstrip(".") + " ETH"
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> Settings:
     from trainyard.config import Settings
 
     return Settings.from_env(home=args.home, rpc_url=args.rpc_url)
 
 
-def _market(args: argparse.Namespace, sign: bool = True):  # type: ignore[no-untyped-def]
+def _market(args: argparse.Namespace, sign: bool = True) -> Market:
     from trainyard.chain import Chain
     from trainyard.config import read_deployments
     from trainyard.market import Market
@@ -45,7 +51,7 @@ def _market(args: argparse.Namespace, sign: bool = True):  # type: ignore[no-unt
     return Market(chain)
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _store(args: argparse.Namespace) -> ContentStore:
     from trainyard.store import ContentStore, LocalStore
 
     s = _settings(args)

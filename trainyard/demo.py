@@ -18,6 +18,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainyard.chain import Chain, GasRecord
 from trainyard.config import ROOT
@@ -33,6 +34,9 @@ from trainyard.solver.memory import SolverMemory
 from trainyard.spec import load_spec
 from trainyard.store import LocalStore
 from trainyard.submitter import post, prepare
+
+if TYPE_CHECKING:
+    from trainyard.runtime.model import TrainConfig
 
 ETH = 10**18
 SOLVER_PRICES = (0.20, 0.30, 0.35)  # ETH asked by solvers A, B, C
@@ -145,7 +149,7 @@ def _dataset_cid(store: LocalStore, spec_cid: str) -> str:
     return str(json.loads(store.get(spec_cid))["dataset"]["cid"])
 
 
-def _cfg(store: LocalStore, spec_cid: str):  # type: ignore[no-untyped-def]
+def _cfg(store: LocalStore, spec_cid: str) -> TrainConfig:
     import json
 
     from trainyard import runtime as rt

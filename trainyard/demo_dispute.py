@@ -9,23 +9,25 @@ from pathlib import Path
 
 from trainyard.challenger.logic import ChallengerPolicy
 from trainyard.dispute.client import DisputeClient
-from trainyard.dispute.oracle import ExactOracle, Tamper
+from trainyard.dispute.oracle import ExactOracle, Live, Tamper
 from trainyard.jobs import JobState
 from trainyard.market import Market
 from trainyard.rounds import ChallengerSpec, RoundResult, SolverSpec, run_contested_round
+from trainyard.runtime.data import Dataset
+from trainyard.runtime.model import TrainConfig
 from trainyard.runtime.optrace import op_schedule
 
 ETH = 10**18
 CHEAT_STEP = 600  # inside the third window of the digits job (250 steps per window)
 
 
-def _nudge(live: dict, start: dict) -> None:
+def _nudge(live: Live, start: Live) -> None:
     w = live["l0.weight"].clone()
     w[3, 17] += 1  # one weight, by 2^-16: invisible in the accuracy, fatal in the game
     live["l0.weight"] = w
 
 
-def cheating_oracle(cfg, data) -> ExactOracle:  # type: ignore[no-untyped-def]
+def cheating_oracle(cfg: TrainConfig, data: Dataset) -> ExactOracle:
     op = next(o.index for o in op_schedule(len(cfg.layers) - 1) if o.kind == "sgd_weight" and o.layer == 0)
     return ExactOracle(cfg, data, (Tamper(CHEAT_STEP, op, _nudge),))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_typing import ChecksumAddress
+
 from trainyard.chain import Chain
 from trainyard.config import write_deployments
 from pathlib import Path
@@ -23,7 +25,7 @@ class Economics:
     sample_bps: int = 2_500  # an approval opens 25% of a job's windows (at least 1, at most 16)
 
 
-def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> dict[str, str]:
+def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> dict[str, ChecksumAddress]:
     staking = chain.deploy("Staking", econ.unbonding_delay)
     one_step = chain.deploy("OneStep")
     market = chain.deploy("JobMarket", staking, one_step, econ.reveal_penalty_bps, econ.slash_reward_bps)

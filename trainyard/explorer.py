@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from eth_typing import Hash32
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse
 
@@ -101,7 +102,7 @@ class Explorer:
     def _tx_gas(self, tx: bytes) -> int:
         with self._lock:
             if tx not in self._gas:
-                receipt = self.chain.retry("get_transaction_receipt", lambda: self.chain.w3.eth.get_transaction_receipt(tx))
+                receipt = self.chain.retry("get_transaction_receipt", lambda: self.chain.w3.eth.get_transaction_receipt(Hash32(tx)))
                 self._gas[tx] = int(receipt["gasUsed"])
             return self._gas[tx]
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode as abi_encode
+from eth_typing import ABIFunction
 from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
 
@@ -31,7 +32,7 @@ class StakeInfo:
     credits: int
 
 
-def _named(fn_abi: dict[str, Any], value: Any) -> dict[str, Any]:
+def _named(fn_abi: ABIFunction, value: Any) -> dict[str, Any]:
     """A returned struct (tuple) as a dict keyed by the ABI's component names."""
     out = fn_abi["outputs"]
     if len(out) == 1 and out[0]["type"] == "tuple":

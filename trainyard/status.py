@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from web3.types import EventData
 
 from trainyard.cid import decode as decode_cid
 from trainyard.errors import StoreError, TrainyardError
 from trainyard.jobs import ZERO_ADDRESS, JobState, JobView
 from trainyard.market import Market
 from trainyard.store import ContentStore
+
+if TYPE_CHECKING:  # the runtime (torch) is imported only by the commands that train
+    from trainyard.runtime.model import State
 
 ETH = 10**18
 
@@ -164,7 +170,7 @@ def fetch_model(market: Market, store: ContentStore, job_id: int, out: Path | No
             f"  {out / 'model.pt'}: float state_dict for torch.nn.Sequential(Linear, ReLU, ...)"]
 
 
-def _recompute(market: Market, store: ContentStore, job_id: int, leaves: list) -> tuple:  # type: ignore[type-arg]
+def _recompute(market: Market, store: ContentStore, job_id: int, leaves: list[EventData]) -> tuple[State, str]:
     from trainyard import runtime as rt
     from trainyard.solver.agent import load_job
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from eth_account import Account
+from eth_typing import ChecksumAddress
 
 from trainyard.chain import Chain, GasRecord
 from trainyard.deploy import Economics, deploy
@@ -30,7 +31,7 @@ ROLES = ("deployer", "submitter", "solver", "challenger", "challenger2", "challe
 class Arena:
     rpc_url: str
     chains: dict[str, Chain]
-    addresses: dict[str, str]
+    addresses: dict[str, ChecksumAddress]
     gas: list[GasRecord] = field(default_factory=list)
 
     def market(self, role: str) -> Market:
