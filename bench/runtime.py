@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 
@@ -87,7 +88,7 @@ def gemm_ratio(cfg: rt.TrainConfig, reps: int = 30) -> float:
     """Forward and backward matmul shapes of one step, float64 ÷ float32."""
     b = cfg.batch_size
     shapes = []
-    for i, o in zip(cfg.layers[:-1], cfg.layers[1:]):
+    for i, o in itertools.pairwise(cfg.layers):
         shapes += [((b, i), (i, o)), ((o, b), (b, i)), ((b, o), (o, i))]
 
     def run(dtype: torch.dtype) -> float:

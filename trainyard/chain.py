@@ -18,6 +18,8 @@ from typing import Any, TypeVar, cast
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
+from eth_account.types import TransactionDictType
+from eth_typing import ChecksumAddress, Hash32
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
@@ -29,8 +31,6 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
-from eth_account.types import TransactionDictType
-from eth_typing import ChecksumAddress, Hash32
 from web3.types import EventData, TxParams, TxReceipt, Wei
 
 from trainyard.config import ROOT
@@ -121,8 +121,8 @@ def decode_revert(data: bytes | str, contracts: Sequence[str]) -> ContractError:
     if err is None:
         return ContractError(f"reverted with unknown error 0x{raw[:4].hex()}")
     values = abi_decode(list(err.types), raw[4:])
-    shown = ", ".join(f"{n}={_FORMATS.get(n, _show)(v)}" for n, v in zip(err.names, values))
-    args = dict(zip(err.names, values))
+    shown = ", ".join(f"{n}={_FORMATS.get(n, _show)(v)}" for n, v in zip(err.names, values, strict=True))
+    args = dict(zip(err.names, values, strict=True))
     hint = HINTS.get(err.name)
     msg = f"{err.name}({shown})" + (": " + hint.format(**args) if hint else "")
     return ContractError(msg, err.name, tuple(values))

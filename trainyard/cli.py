@@ -52,7 +52,7 @@ def _market(args: argparse.Namespace, sign: bool = True) -> Market:
 
 
 def _store(args: argparse.Namespace) -> ContentStore:
-    from trainyard.store import ContentStore, LocalStore
+    from trainyard.store import LocalStore
 
     s = _settings(args)
     base: ContentStore = LocalStore(s.store)
@@ -202,8 +202,8 @@ def cmd_stake(args: argparse.Namespace) -> int:
 def cmd_solver_run(args: argparse.Namespace) -> int:
     from trainyard.solver.agent import SolverAgent
     from trainyard.solver.logic import SolverPolicy
-    from trainyard.spec import parse_duration
     from trainyard.solver.memory import SolverMemory
+    from trainyard.spec import parse_duration
 
     s = _settings(args)
     market = _market(args)

@@ -85,7 +85,7 @@ def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool 
 
     deployer = party("deployer", keys[0])
     submitter = party("submitter", keys[1])
-    solvers = [party(f"solver {n}", k) for n, k in zip("ABC", keys[2:5])]
+    solvers = [party(f"solver {n}", k) for n, k in zip("ABC", keys[2:5], strict=True)]
     parties = [deployer, submitter, *solvers]
     for p in parties:
         p.start_balance = p.chain.balance()
@@ -103,7 +103,7 @@ def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool 
     agents = [
         SolverAgent(Market(p.chain), store, SolverMemory(home / f"{p.role.replace(' ', '-')}.sqlite"),
                     SolverPolicy(price=int(price * ETH), target_stake=2 * ETH), name=p.role, show_progress=show_progress)
-        for p, price in zip(solvers, SOLVER_PRICES)
+        for p, price in zip(solvers, SOLVER_PRICES, strict=True)
     ]
     w3 = deployer.chain.w3
     for _ in range(max_ticks):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_typing import ChecksumAddress
 
 from trainyard.chain import Chain
 from trainyard.config import write_deployments
-from pathlib import Path
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def _named(fn_abi: ABIFunction, value: Any) -> dict[str, Any]:
         comps = out[0]["components"]
     else:
         comps, value = out, value
-    return {c["name"]: v for c, v in zip(comps, value)}
+    return {c["name"]: v for c, v in zip(comps, value, strict=True)}
 
 
 class Market:
@@ -160,7 +160,7 @@ class Market:
         for contract in (self.market, self.staking):
             owed = int(self.chain.call(contract.functions.credits(me)))
             if owed:
-                self.chain.transact(contract.functions.claimCredit(), label=f"claimCredit ({contract is self.market and 'market' or 'staking'})")
+                self.chain.transact(contract.functions.claimCredit(), label=f"claimCredit ({'market' if contract is self.market else 'staking'})")
                 total += owed
         return total
 

@@ -133,7 +133,7 @@ def run_contested_round(
     gas: list[GasRecord] = []
     roles = ["deployer", "submitter", *[s.name for s in solvers], *[c.name for c in challengers]]
     keys = dev_keys(len(roles) + 1)[1:]  # account 0 produces the blocks and takes the tips
-    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(roles, keys)}
+    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(roles, keys, strict=True)}
     if crashes is not None:
         for r in [s.name for s in solvers] + [c.name for c in challengers]:
             crashes.arm(r, chains[r])
@@ -163,7 +163,7 @@ def run_contested_round(
     factories: dict[str, Callable[[], SolverAgent | ChallengerAgent]] = {s.name: partial(new_solver, s) for s in solvers}
     factories.update({c.name: partial(new_challenger, c) for c in challengers})
     agents: dict[str, SolverAgent | ChallengerAgent] = {s.name: new_solver(s) for s in solvers}
-    agents.update({c.name: a for c, a in zip(challengers, challenger_agents)})
+    agents.update({c.name: a for c, a in zip(challengers, challenger_agents, strict=True)})
     restarts = 0
     sub = Market(chains["submitter"])
     games = DisputeClient(chains["deployer"])

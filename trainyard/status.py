@@ -136,8 +136,9 @@ def fetch_model(market: Market, store: ContentStore, job_id: int, out: Path | No
     and its state against the trace's last root on chain. When it is missing or does not match, ``recompute``
     trains it again (exact training) from the last published checkpoint that matches its trace leaf, or from the
     initial state, and checks the result against the same root."""
-    from trainyard import runtime as rt
     import torch
+
+    from trainyard import runtime as rt
 
     cid = model_cid(market, job_id)
     leaves = sorted(market.chain.events("JobMarket", "TraceCommitted", jobId=job_id), key=lambda e: e["args"]["window"])

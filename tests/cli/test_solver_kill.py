@@ -9,14 +9,13 @@ import sys
 import time
 
 import yaml
+from test_cli import EXAMPLE
 
 from trainyard.cli import main
 from trainyard.config import read_deployments
 from trainyard.devnet import advance_time, dev_keys
 from trainyard.jobs import JobState
 from trainyard.market import Market
-
-from test_cli import EXAMPLE  # noqa: E402  (tests/cli is on the path)
 
 ETH = 10**18
 

@@ -1,18 +1,16 @@
 """The dispute game on Anvil, played by the Python parties: a wrong op anywhere in a step is found and proven on
 chain, honest solvers win against wrong challengers, clocks end stalled games, several challengers share a job."""
 
-from pathlib import Path
-
 import pytest
 
 from trainyard.devnet import Devnet
 from trainyard.dispute import scenario as sc
+from trainyard.dispute import witness
 from trainyard.dispute.client import play, step_once
 from trainyard.dispute.logic import Phase, PostRoots, Timeout, first_bad_window
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.errors import ContractError
 from trainyard.jobs import JobState
-from trainyard.dispute import witness
 from trainyard.runtime.optrace import op_schedule
 
 ETH = 10**18
@@ -220,7 +218,7 @@ def test_close_refuses_a_game_whose_job_is_undecided(arena):
 
 def test_a_queue_of_stalling_challengers_delays_an_honest_solver_by_a_bounded_time(arena):
     honest = ExactOracle(CFG, DATA)
-    core, job, roots = job_with(arena, honest)
+    core, job, _roots = job_with(arena, honest)
     result_at = arena.market("solver").job(job).result_at
     clock = sc.Economics().clock_budget
     arena.advance(TERMS.challenge_period - 5)  # challengers wait for the last moment of the challenge period

@@ -97,7 +97,7 @@ def _exp2_ref(f: int) -> int:
 def test_exp2_frac_matches_reference_and_is_close_to_2_pow_f(fs):
     got = exp2_frac(torch.tensor(fs)).tolist()
     assert got == [_exp2_ref(f) for f in fs]
-    for f, g in zip(fs, got):
+    for f, g in zip(fs, got, strict=True):
         assert abs(g - 2 ** (f / ONE) * ONE) <= 16  # Taylor series to f^5: error below 2.5e-4 of ONE
 
 

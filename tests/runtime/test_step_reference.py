@@ -47,7 +47,7 @@ def step_ref(cfg, tensors, x, y):
     a, z = [x], []
     for l in range(n):
         W, b = T[f"l{l}.weight"], T[f"l{l}.bias"]
-        z.append([[cl(rs(sum(ai * wj for ai, wj in zip(row, W[o]))) + b[o]) for o in range(len(W))] for row in a[l]])
+        z.append([[cl(rs(sum(ai * wj for ai, wj in zip(row, W[o], strict=True))) + b[o]) for o in range(len(W))] for row in a[l]])
         if l < n - 1:
             a.append([[max(v, 0) for v in row] for row in z[l]])
     g = [softmax_ref(row) for row in z[-1]]

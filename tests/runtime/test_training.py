@@ -26,7 +26,7 @@ def _trace(cfg, data, **kw):
     for w in range(cfg.steps // cfg.checkpoint_interval):
         digests: list[bytes] = []  # the interior digests (here of every step) must be as reproducible as the roots
         state = rt.train(cfg, data, state, cfg.checkpoint_interval,
-                         observe=lambda s: digests.append(rt.state_digest(s.step, s.tensors)), **kw)
+                         observe=lambda s, digests=digests: digests.append(rt.state_digest(s.step, s.tensors)), **kw)
         leaves.append(rt.trace_leaf(w, state.root(), f"cid-{w}", rt.interior_root(digests)))
     return rt.trace_root(leaves), state
 
@@ -99,7 +99,7 @@ def test_dataset_npz_roundtrip_is_byte_stable(digits):
 
 
 def test_validate_config_rejects_unguaranteed_bounds(digits):
-    ok = dict(layers=(64, 32, 10), learning_rate=0.05, batch_size=32, steps=100, checkpoint_interval=50, seed=1)
+    ok = {"layers": (64, 32, 10), "learning_rate": 0.05, "batch_size": 32, "steps": 100, "checkpoint_interval": 50, "seed": 1}
     rt.validate_config(rt.TrainConfig(**ok), digits)
     for bad, msg in [
         ({"layers": (64, 5000, 10)}, "widths"),

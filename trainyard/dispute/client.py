@@ -45,7 +45,7 @@ class DisputeClient:
     # -- reads ----------------------------------------------------------------------------------------------
     def view(self, game_id: int) -> GameView:
         g = self.chain.call(self.game_contract.functions.game(game_id))
-        mover, deadline = self.chain.call(self.game_contract.functions.deadline(game_id))
+        _mover, deadline = self.chain.call(self.game_contract.functions.deadline(game_id))
         (challenger, _last, _st, phase, solver_turn, degree, out_index, _outs, solver, _ct, window, _oc, job_id, lo, hi,
          step, _bond, chunk, *_rest) = g
         return GameView(game_id, int(job_id), str(challenger), str(solver), Phase(int(phase)), bool(solver_turn),
@@ -55,7 +55,7 @@ class DisputeClient:
     def raw(self, game_id: int) -> dict[str, Any]:
         fn = self.game_contract.functions.game(game_id)
         comps = fn.abi["outputs"][0]["components"]
-        return {c["name"]: v for c, v in zip(comps, self.chain.call(fn))}
+        return {c["name"]: v for c, v in zip(comps, self.chain.call(fn), strict=True)}
 
     def posted(self, game_id: int, from_block: int = 0) -> Posted:
         """The latest roots, op reveal and chunk the solver posted in this game."""

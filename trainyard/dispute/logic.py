@@ -129,7 +129,7 @@ def points(lo: int, hi: int, degree: int) -> list[int]:
 def first_disagreement(theirs: list[bytes], mine: list[bytes]) -> int:
     """The first segment whose end this party disputes: the index of the first differing root, or the last
     segment (whose end is the disputed root already on chain) when all posted roots agree."""
-    for j, (a, b) in enumerate(zip(theirs, mine)):
+    for j, (a, b) in enumerate(zip(theirs, mine, strict=False)):
         if a != b:
             return j
     return len(theirs)

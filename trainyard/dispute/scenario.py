@@ -54,7 +54,7 @@ def arena(rpc_url: str, home: Path, econ: Economics = Economics()) -> Arena:
     """Deploy everything with Anvil's accounts 1.. (account 0 produces blocks and takes the tips)."""
     gas: list[GasRecord] = []
     keys = dev_keys(len(ROLES) + 1)[1:]
-    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(ROLES, keys)}
+    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(ROLES, keys, strict=True)}
     addresses = deploy(chains["deployer"], home / "deployments.json", econ)
     for c in chains.values():
         c.addresses.update(addresses)

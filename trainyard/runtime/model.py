@@ -16,6 +16,7 @@ Initial weights (He uniform): W_l[i, j] = (splitmix64(splitmix64(seed) + (l+1)·
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,7 +121,7 @@ class State:
 def init_state(cfg: TrainConfig, data: Dataset | None = None, device: str = "cpu") -> State:
     base = splitmix64_int(cfg.seed & ((1 << 64) - 1))
     tensors: dict[str, torch.Tensor] = {}
-    for l, (fan_in, fan_out) in enumerate(zip(cfg.layers[:-1], cfg.layers[1:])):
+    for l, (fan_in, fan_out) in enumerate(itertools.pairwise(cfg.layers)):
         r = math.isqrt(6 * ONE * ONE // fan_in)
         start = (base + (l + 1) * 0x5851F42D4C957F2D) & ((1 << 64) - 1)
         with np.errstate(over="ignore"):
@@ -255,7 +256,7 @@ def export_float_state_dict(state: State) -> dict[str, torch.Tensor]:
 
 def float_module(layers: tuple[int, ...]) -> torch.nn.Sequential:
     mods: list[torch.nn.Module] = []
-    for l, (i, o) in enumerate(zip(layers[:-1], layers[1:])):
+    for l, (i, o) in enumerate(itertools.pairwise(layers)):
         mods.append(torch.nn.Linear(i, o))
         if l < len(layers) - 2:
             mods.append(torch.nn.ReLU())

@@ -258,7 +258,7 @@ class SolverAgent:
     def _resume(self, job: _Job, done: list[tuple[int, bytes, str]], window: int) -> Any:
         if window == 0:
             return rt.init_state(job.cfg, job.data)
-        step, root, cid = done[window - 1]
+        _step, root, cid = done[window - 1]
         state = rt.load_checkpoint(self.store.get(cid))
         if state.root() != root:
             raise TrainyardError(f"checkpoint {cid} does not match its recorded state root")
