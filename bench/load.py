@@ -150,8 +150,13 @@ def _lost(
         lost += abs(now + info.credits + paid_by.get(c.address, 0))
     staking, market = reader.staking.functions, reader.market.functions
     everyone = [c.address for c in chains]
-    held = sum(int(reader.chain.call(staking.freeStake(a))) + int(reader.chain.call(staking.lockedStake(a)))
-               + int(reader.chain.call(staking.unbonding(a))[0]) + int(reader.chain.call(staking.credits(a))) for a in everyone)
+    held = sum(
+        int(reader.chain.call(staking.freeStake(a)))
+        + int(reader.chain.call(staking.lockedStake(a)))
+        + int(reader.chain.call(staking.unbonding(a))[0])
+        + int(reader.chain.call(staking.credits(a)))
+        for a in everyone
+    )
     assert reader.chain.balance(addresses["Staking"]) == held + int(reader.chain.call(staking.totalBurned()))
     owed = sum(int(reader.chain.call(market.credits(a))) for a in everyone)
     open_escrow = sum(v.price for v in views.values() if not v.state.is_over)
@@ -173,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in r.items():
             if k in ("solvers", "jobs") and suffix:
                 continue
-            print(f"{k}{suffix if k not in ('kills', 'restarts') else ''}: {v:.2f}" if isinstance(v, float)
-                  else f"{k}{suffix if k not in ('kills', 'restarts') else ''}: {v}")
+            print(
+                f"{k}{suffix if k not in ('kills', 'restarts') else ''}: {v:.2f}"
+                if isinstance(v, float)
+                else f"{k}{suffix if k not in ('kills', 'restarts') else ''}: {v}"
+            )
     return 0
 
 

@@ -102,11 +102,17 @@ def _restore(live: Live, start: Live) -> None:
 
 STRATEGIES: dict[str, Strategy] = {
     "perturbed_weight": lambda cfg, data, rng: ExactOracle(
-        cfg, data, (Tamper(rng.randrange(cfg.steps), SGD_W0, _nudge("l0.weight", rng.randrange(20), 3)),)),
+        cfg, data, (Tamper(rng.randrange(cfg.steps), SGD_W0, _nudge("l0.weight", rng.randrange(20), 3)),)
+    ),
     "skipped_step": lambda cfg, data, rng: ExactOracle(cfg, data, (Tamper(rng.randrange(cfg.steps), 14, _restore),)),
     "relu_left_out": lambda cfg, data, rng: ExactOracle(
-        cfg, data, (Tamper(rng.randrange(cfg.steps), 3, lambda live, start: live.__setitem__("a1", live["z0"].clone())),)),
-    "wrong_seed": lambda cfg, data, rng: ExactOracle(dataclasses.replace(cfg, seed=cfg.seed + 1 + rng.randrange(99)), data),
+        cfg,
+        data,
+        (Tamper(rng.randrange(cfg.steps), 3, lambda live, start: live.__setitem__("a1", live["z0"].clone())),),
+    ),
+    "wrong_seed": lambda cfg, data, rng: ExactOracle(
+        dataclasses.replace(cfg, seed=cfg.seed + 1 + rng.randrange(99)), data
+    ),
     "wrong_learning_rate": lambda cfg, data, rng: ExactOracle(dataclasses.replace(cfg, learning_rate=0.25), data),
 }
 

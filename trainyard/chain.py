@@ -237,7 +237,9 @@ class Chain:
         try:
             gas = self.retry(f"estimate {name}", lambda: fn.estimate_gas(params))
             for _ in range(3):  # nonce repairs
-                nonce = self.retry("get_transaction_count", lambda: self.w3.eth.get_transaction_count(sender, "pending"))
+                nonce = self.retry(
+                    "get_transaction_count", lambda: self.w3.eth.get_transaction_count(sender, "pending")
+                )
                 chain_id = self.retry("chain_id", lambda: self.w3.eth.chain_id)
                 tx: TxParams = fn.build_transaction(
                     {**params, "gas": int(gas * 1.2) + 20_000, "nonce": nonce, "chainId": chain_id}
@@ -261,8 +263,9 @@ class Chain:
             if "insufficient funds" in msg:
                 raise ChainError(f"{sender} has not enough ETH for {name} (value {value} wei plus gas)") from None
             raise ChainError(f"{name}: the node refused: {msg[:300]}") from None
-        receipt = self.retry("wait_for_transaction_receipt",
-                             lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
+        receipt = self.retry(
+            "wait_for_transaction_receipt", lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        )
         if receipt["status"] != 1:
             raise ContractError(f"{name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
         fee = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0))
@@ -278,10 +281,13 @@ class Chain:
             except OSError as exc:
                 sent_before = True  # it may have arrived: the answer is what was lost
                 if attempt == self.retries:
-                    raise ChainError(f"the node at {self.rpc_url} did not take the transaction after "
-                                     f"{self.retries + 1} tries: {type(exc).__name__}") from None
-                log.warning("node at %s: send failed (%s), resending the same transaction", self.rpc_url,
-                            type(exc).__name__)
+                    raise ChainError(
+                        f"the node at {self.rpc_url} did not take the transaction after "
+                        f"{self.retries + 1} tries: {type(exc).__name__}"
+                    ) from None
+                log.warning(
+                    "node at %s: send failed (%s), resending the same transaction", self.rpc_url, type(exc).__name__
+                )
                 time.sleep(BACKOFF_S * 2**attempt)
             except Web3RPCError as exc:
                 msg = str(exc).lower()
@@ -313,4 +319,8 @@ class Chain:
 
     def events(self, contract: str, event: str, from_block: int = 0, **filters: Any) -> list[EventData]:
         ev = getattr(self.contract(contract).events, event)
-        return list(self.retry(f"get_logs {event}", lambda: ev.get_logs(from_block=from_block, argument_filters=filters or None)))
+        return list(
+            self.retry(
+                f"get_logs {event}", lambda: ev.get_logs(from_block=from_block, argument_filters=filters or None)
+            )
+        )

@@ -55,7 +55,9 @@ class Settings:
         return cls(
             home=home,
             rpc_url=str(overrides.get("rpc_url") or env.get("TRAINYARD_RPC_URL") or "http://127.0.0.1:8545"),
-            deployments=Path(str(overrides.get("deployments") or env.get("TRAINYARD_DEPLOYMENTS") or home / "deployments.json")),
+            deployments=Path(
+                str(overrides.get("deployments") or env.get("TRAINYARD_DEPLOYMENTS") or home / "deployments.json")
+            ),
             store=Path(str(overrides.get("store") or env.get("TRAINYARD_STORE") or home / "store")),
             private_key=str(overrides.get("private_key") or env.get("TRAINYARD_PRIVATE_KEY") or "") or None,
             keystore=Path(str(ks)) if ks else None,
@@ -86,7 +88,9 @@ class Settings:
             except OSError as exc:
                 raise ConfigError(f"cannot read keystore {self.keystore}: {exc.strerror}") from None
             except ValueError:
-                raise ConfigError(f"cannot decrypt keystore {self.keystore}: wrong password or not a keystore") from None
+                raise ConfigError(
+                    f"cannot decrypt keystore {self.keystore}: wrong password or not a keystore"
+                ) from None
         raise ConfigError("no signing key: set TRAINYARD_PRIVATE_KEY, or TRAINYARD_KEYSTORE and its password")
 
 

@@ -75,7 +75,9 @@ def _next_deadline(market: Market, job_id: int, now: int) -> int | None:
     return None
 
 
-def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool = True, max_ticks: int = 500) -> DemoResult:
+def run_round(
+    rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool = True, max_ticks: int = 500
+) -> DemoResult:
     keys = dev_keys(6)[1:]  # Anvil's account 0 is the block producer: it receives every gas tip
     gas: list[GasRecord] = []
     from eth_account import Account
@@ -97,12 +99,20 @@ def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool 
     spec = load_spec(spec_path)
     sub_market = Market(submitter.chain)
     job_id = post(sub_market, prepare(spec, store))
-    print(f"submitter posted job {job_id} ({spec.name}): escrow {spec.market.max_price / ETH:g} ETH, "
-          f"{spec.training.steps} steps in {spec.training.num_windows} windows")
+    print(
+        f"submitter posted job {job_id} ({spec.name}): escrow {spec.market.max_price / ETH:g} ETH, "
+        f"{spec.training.steps} steps in {spec.training.num_windows} windows"
+    )
 
     agents = [
-        SolverAgent(Market(p.chain), store, SolverMemory(home / f"{p.role.replace(' ', '-')}.sqlite"),
-                    SolverPolicy(price=int(price * ETH), target_stake=2 * ETH), name=p.role, show_progress=show_progress)
+        SolverAgent(
+            Market(p.chain),
+            store,
+            SolverMemory(home / f"{p.role.replace(' ', '-')}.sqlite"),
+            SolverPolicy(price=int(price * ETH), target_stake=2 * ETH),
+            name=p.role,
+            show_progress=show_progress,
+        )
         for p, price in zip(solvers, SOLVER_PRICES, strict=True)
     ]
     w3 = deployer.chain.w3
@@ -125,7 +135,11 @@ def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool 
 
     job = sub_market.job(job_id)
     result = DemoResult(
-        job_id=job_id, state=job.state, winner=job.winner, price=job.price, parties=parties,
+        job_id=job_id,
+        state=job.state,
+        winner=job.winner,
+        price=job.price,
+        parties=parties,
         balances={p.address: p.chain.balance() for p in parties},
         stakes={p.address: (lambda i: i.free + i.locked)(sub_market.stake_info(p.address)) for p in parties},
         gas=gas,
@@ -169,7 +183,10 @@ def report(r: DemoResult) -> str:
     lines.append(f"{'role':<10} {'address':<44} {'wallet change':>14} {'stake held':>11} {'gas fees':>10}")
     for p in r.parties:
         delta = r.balances[p.address] - p.start_balance
-        lines.append(f"{p.role:<10} {p.address:<44} {delta / ETH:>+14.6f} {r.stakes[p.address] / ETH:>11.4f} {fees[p.address] / ETH:>10.6f}")
+        lines.append(
+            f"{p.role:<10} {p.address:<44} {delta / ETH:>+14.6f} {r.stakes[p.address] / ETH:>11.4f} "
+            f"{fees[p.address] / ETH:>10.6f}"
+        )
     lines.append("contracts: " + ", ".join(f"{n} holds {b / ETH:g} ETH" for n, b in r.contract_balances.items()))
     by_label: dict[str, list[int]] = defaultdict(list)
     for g in r.gas:

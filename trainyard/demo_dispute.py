@@ -45,9 +45,15 @@ def report(r: RoundResult) -> str:
     lines = [f"\njob {r.job_id} (cheating solver): {r.state.label}"]
     for g in r.games:
         opened = c.events("DisputeGame", "GameOpened", 0, gameId=g)[0]["args"]
-        lines.append(f"game {g}: the verifier disputed window {opened['window']} (steps {opened['lo']}..{opened['hi']})")
-        moves = Counter(x.label for x in r.gas if x.label in (
-            "challenge", "postRoots", "pick", "revealOp", "nameChunk", "revealChunk", "proveElement", "timeout"))
+        lines.append(
+            f"game {g}: the verifier disputed window {opened['window']} (steps {opened['lo']}..{opened['hi']})"
+        )
+        moves = Counter(
+            x.label
+            for x in r.gas
+            if x.label
+            in ("challenge", "postRoots", "pick", "revealOp", "nameChunk", "revealChunk", "proveElement", "timeout")
+        )
         gas = sum(x.gas_used for x in r.gas if x.label in moves)
         raw = DisputeClient(c).raw(g)
         n_ops = int(raw["opCount"])
@@ -66,25 +72,37 @@ def report(r: RoundResult) -> str:
             lines.append(f"  the solver opened op {a['op']} ({name}) of step {a['step']}")
         for ev in c.events("DisputeGame", "ValueChecked", 0, gameId=g):
             a = ev["args"]
-            lines.append(f"  the contract recomputed value {a['position']}: solver claimed {a['claimed']}, "
-                         f"the op gives {a['recomputed']}")
+            lines.append(
+                f"  the contract recomputed value {a['position']}: solver claimed {a['claimed']}, "
+                f"the op gives {a['recomputed']}"
+            )
         for ev in c.events("DisputeGame", "GameEnded", 0, gameId=g):
             a = ev["args"]
-            lines.append(f"  {'the solver lost' if a['solverLost'] else 'the challenger lost'}; rewarded {a['rewarded']}")
+            lines.append(
+                f"  {'the solver lost' if a['solverLost'] else 'the challenger lost'}; rewarded {a['rewarded']}"
+            )
         for ev in c.events("DisputeGame", "PotRecorded", 0, gameId=g):
             a = ev["args"]
-            lines.append(f"  the slash reward, {a['reward'] / ETH:g} ETH, is shared by the {a['games']} game(s) live then: "
-                         f"{a['share'] / ETH:g} ETH each, with their bonds back")
-        lines.append(f"  {sum(moves.values())} moves, {gas:,} gas in all: " + ", ".join(f"{k} x{v}" for k, v in moves.items()))
+            lines.append(
+                f"  the slash reward, {a['reward'] / ETH:g} ETH, is shared by the {a['games']} game(s) live then: "
+                f"{a['share'] / ETH:g} ETH each, with their bonds back"
+            )
+        lines.append(
+            f"  {sum(moves.values())} moves, {gas:,} gas in all: " + ", ".join(f"{k} x{v}" for k, v in moves.items())
+        )
     for ev in c.events("Staking", "StakeSlashed", 0):
         a = ev["args"]
-        lines.append(f"slashed {a['account']}: {a['amount'] / ETH:g} ETH, {a['reward'] / ETH:g} ETH to "
-                     f"{a['beneficiary']}, {(a['amount'] - a['reward']) / ETH:g} ETH burned")
+        lines.append(
+            f"slashed {a['account']}: {a['amount'] / ETH:g} ETH, {a['reward'] / ETH:g} ETH to "
+            f"{a['beneficiary']}, {(a['amount'] - a['reward']) / ETH:g} ETH burned"
+        )
     lines.append("\nwhat each party gained or lost (ETH, wallet and stake together, gas fees left out):")
     for role in ("submitter", "cheater", "verifier"):
         m = Market(r.chains[role])
         info = m.stake_info(r.addresses[role])
-        lines.append(f"  {role:<10} {(r.delta(role) + info.free + info.locked + info.unbonding + info.credits) / ETH:+.4f}")
+        lines.append(
+            f"  {role:<10} {(r.delta(role) + info.free + info.locked + info.unbonding + info.credits) / ETH:+.4f}"
+        )
     ok = r.state is JobState.SLASHED
     lines.append("the cheater was caught and slashed" if ok else "THE CHEATER WAS NOT CAUGHT")
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Deploy Staking, JobMarket, OneStep, DisputeGame and VerifierPool with web3 (any network with an RPC URL) and write the deployments file."""
+"""Deploy Staking, JobMarket, OneStep, DisputeGame and VerifierPool with web3 (any network with an RPC URL) and write
+the deployments file."""
 
 from __future__ import annotations
 
@@ -31,10 +32,17 @@ def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> di
     market = chain.deploy("JobMarket", staking, one_step, econ.reveal_penalty_bps, econ.slash_reward_bps)
     game = chain.deploy("DisputeGame", market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps)
     chain.transact(chain.contract("JobMarket").functions.setDisputeGame(game), label="setDisputeGame")
-    pool = chain.deploy("VerifierPool", market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps)
+    pool = chain.deploy(
+        "VerifierPool", market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps
+    )
     # the lockers are wired once, for good: Staking has no owner left who could add one or move anyone's stake
     chain.transact(chain.contract("Staking").functions.wire([market, pool]), label="wire")
-    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game,
-                 "VerifierPool": pool}
+    addresses = {
+        "Staking": staking,
+        "JobMarket": market,
+        "OneStep": one_step,
+        "DisputeGame": game,
+        "VerifierPool": pool,
+    }
     write_deployments(deployments, chain.w3.eth.chain_id, addresses)
     return addresses

@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # the spec core module loads the runtime (torch); the market 
 
 def bid_commitment(job_id: int, bidder: str, price: int, salt: bytes) -> bytes:
     """keccak256(abi.encode(jobId, bidder, price, salt)): binds the sealed bid to its job and bidder."""
-    return keccak(abi_encode(["uint256", "address", "uint256", "bytes32"], [job_id, to_checksum_address(bidder), price, salt]))
+    return keccak(
+        abi_encode(["uint256", "address", "uint256", "bytes32"], [job_id, to_checksum_address(bidder), price, salt])
+    )
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,10 @@ class Market:
         for contract in (self.market, self.staking):
             owed = int(self.chain.call(contract.functions.credits(me)))
             if owed:
-                self.chain.transact(contract.functions.claimCredit(), label=f"claimCredit ({'market' if contract is self.market else 'staking'})")
+                self.chain.transact(
+                    contract.functions.claimCredit(),
+                    label=f"claimCredit ({'market' if contract is self.market else 'staking'})",
+                )
                 total += owed
         return total
 

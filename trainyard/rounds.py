@@ -160,7 +160,9 @@ def run_contested_round(
         PoolClient(chains["submitter"]).fund(job_id, verification_fee)
 
     # every agent by role, with how to start it again (a new process: only its SQLite file and the store survive)
-    factories: dict[str, Callable[[], SolverAgent | ChallengerAgent]] = {s.name: partial(new_solver, s) for s in solvers}
+    factories: dict[str, Callable[[], SolverAgent | ChallengerAgent]] = {
+        s.name: partial(new_solver, s) for s in solvers
+    }
     factories.update({c.name: partial(new_challenger, c) for c in challengers})
     agents: dict[str, SolverAgent | ChallengerAgent] = {s.name: new_solver(s) for s in solvers}
     agents.update({c.name: a for c, a in zip(challengers, challenger_agents, strict=True)})
@@ -194,7 +196,9 @@ def run_contested_round(
             continue
         idle_blocks = 0
         now = chains["deployer"].now()
-        waits = [t for t in (job.bid_deadline, job.reveal_deadline, job.finalize_at, job.train_deadline) if t and t >= now]
+        waits = [
+            t for t in (job.bid_deadline, job.reveal_deadline, job.finalize_at, job.train_deadline) if t and t >= now
+        ]
         waits += [games.view(g).deadline for g in live]
         if not waits:
             raise RuntimeError(f"round stuck: job {job_id} is {job.state.label} and nobody acts")
@@ -208,7 +212,14 @@ def run_contested_round(
     if "VerifierPool" in contracts:
         PoolClient(chains["submitter"]).claim()
     return RoundResult(
-        job_id=job_id, state=sub.job(job_id).state, addresses={r: c.address for r, c in chains.items()},
-        contracts=contracts, start=start, end={r: c.balance() for r, c in chains.items()}, gas=gas,
-        games=games.games_of_job(job_id), chains=chains, restarts=restarts,
+        job_id=job_id,
+        state=sub.job(job_id).state,
+        addresses={r: c.address for r, c in chains.items()},
+        contracts=contracts,
+        start=start,
+        end={r: c.balance() for r, c in chains.items()},
+        gas=gas,
+        games=games.games_of_job(job_id),
+        chains=chains,
+        restarts=restarts,
     )

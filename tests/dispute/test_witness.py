@@ -341,7 +341,8 @@ def test_bad_transitions_are_rejected():
     def reveal(op):
         ps, prev = machine_tensors(cfg, data, state, op.index - 1)
         ns, nxt = machine_tensors(cfg, data, state, op.index)
-        return wt.reveal_op_args(commit.machine_values(ps, prev, n), commit.machine_values(ns, nxt, n), nxt, op, n, True)
+        before, after = commit.machine_values(ps, prev, n), commit.machine_values(ns, nxt, n)
+        return wt.reveal_op_args(before, after, nxt, op, n, True)
 
     op = ops["sgd_l1.weight"]
     prev, nxt, hashes = reveal(op)

@@ -59,7 +59,10 @@ def matrices(draw, lo=-CLAMP, hi=CLAMP):
 @given(matrices())
 def test_matmul_paths_agree_with_big_int_reference(ab):
     a, b = ab
-    ref = [[sum(int(a[i, t]) * int(b[t, j]) for t in range(a.shape[1])) for j in range(b.shape[1])] for i in range(a.shape[0])]
+    ref = [
+        [sum(int(a[i, t]) * int(b[t, j]) for t in range(a.shape[1])) for j in range(b.shape[1])]
+        for i in range(a.shape[0])
+    ]
     assert matmul(a, b, "float64").tolist() == ref
     assert matmul(a, b, "int64").tolist() == ref
     assert matmul(a, b, "auto").tolist() == ref

@@ -79,9 +79,13 @@ class TrainConfig:
 def validate_config(cfg: TrainConfig, data: Dataset | None = None) -> None:
     """Reject configurations whose bounds cannot be guaranteed (see the module docs), with the reason."""
     if len(cfg.layers) < 2 or any(not 1 <= w <= MAX_WIDTH for w in cfg.layers):
-        raise RuntimeConfigError(f"layer widths must be 1..{MAX_WIDTH} (bounds every matmul below 2^53), got {cfg.layers}")
+        raise RuntimeConfigError(
+            f"layer widths must be 1..{MAX_WIDTH} (bounds every matmul below 2^53), got {cfg.layers}"
+        )
     if not 1 <= cfg.batch_size <= MAX_WIDTH:
-        raise RuntimeConfigError(f"batch_size must be 1..{MAX_WIDTH} (bounds the weight-gradient sums), got {cfg.batch_size}")
+        raise RuntimeConfigError(
+            f"batch_size must be 1..{MAX_WIDTH} (bounds the weight-gradient sums), got {cfg.batch_size}"
+        )
     lr = cfg.lr_fixed
     if lr < 1 or abs(lr - cfg.learning_rate * ONE) > 0.01 * cfg.learning_rate * ONE:
         raise RuntimeConfigError(
@@ -165,8 +169,9 @@ def step_ops(
     live["y"] = data.y[rows].to(device)
     yield "batch", live
     for l in range(n):
-        live[f"z{l}"] = clamp(rshift_round(matmul(live[f"a{l}"], live[f"l{l}.weight"].T, matmul_path, clamped=True))
-                              + live[f"l{l}.bias"])
+        live[f"z{l}"] = clamp(
+            rshift_round(matmul(live[f"a{l}"], live[f"l{l}.weight"].T, matmul_path, clamped=True)) + live[f"l{l}.bias"]
+        )
         yield f"linear{l}", live
         if l < n - 1:
             live[f"a{l + 1}"] = torch.relu(live[f"z{l}"])
@@ -176,7 +181,9 @@ def step_ops(
     live[f"g{n - 1}"] = g
     yield "softmax_xent_grad", live
     for l in range(n - 1, -1, -1):
-        live[f"l{l}.weight.grad"] = clamp(rshift_round(matmul(live[f"g{l}"].T, live[f"a{l}"], matmul_path, clamped=True)))
+        live[f"l{l}.weight.grad"] = clamp(
+            rshift_round(matmul(live[f"g{l}"].T, live[f"a{l}"], matmul_path, clamped=True))
+        )
         yield f"grad_weight{l}", live
         live[f"l{l}.bias.grad"] = clamp(live[f"g{l}"].sum(dim=0))
         yield f"grad_bias{l}", live
@@ -293,5 +300,3 @@ def load_checkpoint(data: bytes) -> State:
     if not isinstance(layers, list):
         raise ValueError("checkpoint without layer widths")
     return State(step_, tuple(int(w) for w in layers), tensors)
-
-
