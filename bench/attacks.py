@@ -131,8 +131,11 @@ def _run(node_ids: list[str], delay_file: Path) -> dict[str, bool]:
             subprocess.run(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, check=False, timeout=SESSION_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            print(f"timed out after {SESSION_TIMEOUT_S} s: {node_ids[0].split('::')[0]} (its attacks count as not defeated)",
-                  file=sys.stderr)
+            print(
+                f"timed out after {SESSION_TIMEOUT_S} s: {node_ids[0].split('::')[0]} "
+                "(its attacks count as not defeated)",
+                file=sys.stderr,
+            )
         if not junit.exists():
             return {}
         passed: dict[str, bool] = {}

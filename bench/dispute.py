@@ -68,7 +68,7 @@ import math
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +108,7 @@ def note(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def nudge(name: str, pos: int = 1, by: int = 7):  # type: ignore[no-untyped-def]
+def nudge(name: str, pos: int = 1, by: int = 7) -> Callable[[Live, Live], None]:
     """A tamper function adding ``by`` to value ``pos`` (flat) of live tensor ``name``."""
 
     def fn(live: Live, start: Live) -> None:
@@ -274,7 +274,7 @@ def limits_data() -> Dataset:
     return sc.tiny_dataset(n=2 * LIMIT_BATCH, features=LIMIT_WIDTH, classes=LIMIT_WIDTH)
 
 
-def nudge_where_positive(name: str, gate: str, by: int = 7):  # type: ignore[no-untyped-def]
+def nudge_where_positive(name: str, gate: str, by: int = 7) -> Callable[[Live, Live], None]:
     """Like :func:`nudge`, at the first value whose ``gate`` value (same position) is positive (position 1 if none)."""
 
     def fn(live: Live, start: Live) -> None:
@@ -299,6 +299,7 @@ def game_txs(a: sc.Arena, from_block: int) -> list[TxFigures]:
     out = []
     for n in range(from_block + 1, w3.eth.block_number + 1):
         for h in w3.eth.get_block(n)["transactions"]:
+            assert isinstance(h, bytes), "a block read without full_transactions lists hashes"
             tx = w3.eth.get_transaction(h)
             if tx["to"] != game.address:
                 continue

@@ -44,7 +44,9 @@ def run_job(markets: list[Market], windows: int, explicit_settle: bool = False) 
     if explicit_settle:
         submitter.settle(job)
     for k in range(1, windows + 1):
-        solvers[0].commit_trace(job, bytes([k]) * 32, bytes([k + 1]) * 32, "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+        solvers[0].commit_trace(
+            job, bytes([k]) * 32, bytes([k + 1]) * 32, "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+        )
     solvers[0].submit_result(job, "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
     for i, m in enumerate(solvers[1:], start=1):  # each loser takes its stake back
         m.release_bid(job, idx[i])

@@ -19,12 +19,14 @@ prices and keep enough stake to bid on every job. The devnet clock jumps to the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import tempfile
 import time
 from pathlib import Path
 
 from eth_account import Account
+from eth_typing import ChecksumAddress
 
 from trainyard.chain import Chain, GasRecord
 from trainyard.deploy import deploy
@@ -103,10 +105,8 @@ def run(n_solvers: int, n_jobs: int, kills: bool, seed: int = 7) -> dict[str, fl
             advance_time(w3, min(waits) - now + 1)
         wall = time.perf_counter() - t0
         for a in agents:  # let every solver claim what it is owed
-            try:
+            with contextlib.suppress(Crash):
                 a.tick()
-            except Crash:
-                pass
         for c in submitters:
             Market(c).claim()
         lost = _lost(chains, submitters, solver_chains, posted, start, gas, addresses)
@@ -118,7 +118,15 @@ def run(n_solvers: int, n_jobs: int, kills: bool, seed: int = 7) -> dict[str, fl
     return out
 
 
-def _lost(chains, submitters, solver_chains, posted, start, gas, addresses) -> int:  # type: ignore[no-untyped-def]
+def _lost(
+    chains: list[Chain],
+    submitters: list[Chain],
+    solver_chains: list[Chain],
+    posted: dict[int, tuple[float, int]],
+    start: dict[ChecksumAddress, int],
+    gas: list[GasRecord],
+    addresses: dict[str, ChecksumAddress],
+) -> int:
     reader = Market(chains[0])
     fees: dict[str, int] = {}
     for g in gas:
@@ -142,8 +150,13 @@ def _lost(chains, submitters, solver_chains, posted, start, gas, addresses) -> i
         lost += abs(now + info.credits + paid_by.get(c.address, 0))
     staking, market = reader.staking.functions, reader.market.functions
     everyone = [c.address for c in chains]
-    held = sum(int(reader.chain.call(staking.freeStake(a))) + int(reader.chain.call(staking.lockedStake(a)))
-               + int(reader.chain.call(staking.unbonding(a))[0]) + int(reader.chain.call(staking.credits(a))) for a in everyone)
+    held = sum(
+        int(reader.chain.call(staking.freeStake(a)))
+        + int(reader.chain.call(staking.lockedStake(a)))
+        + int(reader.chain.call(staking.unbonding(a))[0])
+        + int(reader.chain.call(staking.credits(a)))
+        for a in everyone
+    )
     assert reader.chain.balance(addresses["Staking"]) == held + int(reader.chain.call(staking.totalBurned()))
     owed = sum(int(reader.chain.call(market.credits(a))) for a in everyone)
     open_escrow = sum(v.price for v in views.values() if not v.state.is_over)
@@ -165,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in r.items():
             if k in ("solvers", "jobs") and suffix:
                 continue
-            print(f"{k}{suffix if k not in ('kills', 'restarts') else ''}: {v:.2f}" if isinstance(v, float)
-                  else f"{k}{suffix if k not in ('kills', 'restarts') else ''}: {v}")
+            print(
+                f"{k}{suffix if k not in ('kills', 'restarts') else ''}: {v:.2f}"
+                if isinstance(v, float)
+                else f"{k}{suffix if k not in ('kills', 'restarts') else ''}: {v}"
+            )
     return 0
 
 

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 
@@ -47,7 +48,9 @@ class Float32Run:
     def run(self, steps: int) -> float:
         t = time.perf_counter()
         for _ in range(steps):
-            rows = self.idx[torch.from_numpy(batch_indices(self.cfg.seed, self.step, self.cfg.batch_size, len(self.idx)))]
+            rows = self.idx[
+                torch.from_numpy(batch_indices(self.cfg.seed, self.step, self.cfg.batch_size, len(self.idx)))
+            ]
             self.opt.zero_grad()
             torch.nn.functional.cross_entropy(self.model(self.x[rows]), self.data.y[rows]).backward()
             self.opt.step()
@@ -87,7 +90,7 @@ def gemm_ratio(cfg: rt.TrainConfig, reps: int = 30) -> float:
     """Forward and backward matmul shapes of one step, float64 ÷ float32."""
     b = cfg.batch_size
     shapes = []
-    for i, o in zip(cfg.layers[:-1], cfg.layers[1:]):
+    for i, o in itertools.pairwise(cfg.layers):
         shapes += [((b, i), (i, o)), ((o, b), (b, i)), ((b, o), (o, i))]
 
     def run(dtype: torch.dtype) -> float:
@@ -108,8 +111,15 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=500)
     args = ap.parse_args()
     data = synthetic()
-    cfg = rt.TrainConfig(layers=(784, 512, 512, 10), learning_rate=0.01, batch_size=128, steps=args.steps,
-                         checkpoint_interval=100, seed=1, momentum=0.9)
+    cfg = rt.TrainConfig(
+        layers=(784, 512, 512, 10),
+        learning_rate=0.01,
+        batch_size=128,
+        steps=args.steps,
+        checkpoint_interval=100,
+        seed=1,
+        momentum=0.9,
+    )
     rt.validate_config(cfg, data)
     ratio, overhead, digest = interleaved(cfg, data, max(1, args.steps // 100))
     print(f"exact_vs_float32: {ratio:.2f}")
@@ -123,8 +133,15 @@ def main() -> None:
         state.root()
     print(f"state_hash_MBps: {3 * nbytes / (time.perf_counter() - t) / 1e6:.0f}")
     digits = rt.digits_dataset()
-    dcfg = rt.TrainConfig(layers=(64, 64, 10), learning_rate=0.05, batch_size=32, steps=1000, checkpoint_interval=250,
-                          seed=7, momentum=0.9)
+    dcfg = rt.TrainConfig(
+        layers=(64, 64, 10),
+        learning_rate=0.05,
+        batch_size=32,
+        steps=1000,
+        checkpoint_interval=250,
+        seed=7,
+        momentum=0.9,
+    )
     exact = rt.evaluate(dcfg, digits, rt.train(dcfg, digits, rt.init_state(dcfg, digits), dcfg.steps))
     print(f"digits_accuracy_exact: {exact:.4f}")
     print(f"digits_accuracy_float32: {rt.train_float32(dcfg, digits):.4f}")

@@ -32,7 +32,7 @@ from pathlib import Path
 from trainyard import runtime as rt
 from trainyard.challenger.logic import ChallengerPolicy, sampled_windows
 from trainyard.dispute import scenario as sc
-from trainyard.dispute.oracle import ExactOracle, Tamper
+from trainyard.dispute.oracle import ExactOracle, Live, Tamper
 from trainyard.runtime.data import Dataset
 from trainyard.runtime.model import State, TrainConfig
 from trainyard.spec import load_spec
@@ -86,8 +86,8 @@ Strategy = Callable[[TrainConfig, Dataset, random.Random], ExactOracle]
 SGD_W0 = 11  # op index of sgd on l0.weight for two layers
 
 
-def _nudge(name: str, pos: int, by: int):  # type: ignore[no-untyped-def]
-    def fn(live, start):  # type: ignore[no-untyped-def]
+def _nudge(name: str, pos: int, by: int) -> Callable[[Live, Live], None]:
+    def fn(live: Live, start: Live) -> None:
         t = live[name].clone()
         t.view(-1)[pos % t.numel()] += by
         live[name] = t
@@ -95,18 +95,24 @@ def _nudge(name: str, pos: int, by: int):  # type: ignore[no-untyped-def]
     return fn
 
 
-def _restore(live, start):  # type: ignore[no-untyped-def]
+def _restore(live: Live, start: Live) -> None:
     for p in ("l0.weight", "l0.bias", "l1.weight", "l1.bias"):
         live[p], live[p + ".momentum"] = start[p], start[p + ".momentum"]
 
 
 STRATEGIES: dict[str, Strategy] = {
     "perturbed_weight": lambda cfg, data, rng: ExactOracle(
-        cfg, data, (Tamper(rng.randrange(cfg.steps), SGD_W0, _nudge("l0.weight", rng.randrange(20), 3)),)),
+        cfg, data, (Tamper(rng.randrange(cfg.steps), SGD_W0, _nudge("l0.weight", rng.randrange(20), 3)),)
+    ),
     "skipped_step": lambda cfg, data, rng: ExactOracle(cfg, data, (Tamper(rng.randrange(cfg.steps), 14, _restore),)),
     "relu_left_out": lambda cfg, data, rng: ExactOracle(
-        cfg, data, (Tamper(rng.randrange(cfg.steps), 3, lambda live, start: live.__setitem__("a1", live["z0"].clone())),)),
-    "wrong_seed": lambda cfg, data, rng: ExactOracle(dataclasses.replace(cfg, seed=cfg.seed + 1 + rng.randrange(99)), data),
+        cfg,
+        data,
+        (Tamper(rng.randrange(cfg.steps), 3, lambda live, start: live.__setitem__("a1", live["z0"].clone())),),
+    ),
+    "wrong_seed": lambda cfg, data, rng: ExactOracle(
+        dataclasses.replace(cfg, seed=cfg.seed + 1 + rng.randrange(99)), data
+    ),
     "wrong_learning_rate": lambda cfg, data, rng: ExactOracle(dataclasses.replace(cfg, learning_rate=0.25), data),
 }
 

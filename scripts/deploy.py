@@ -1,4 +1,5 @@
-"""brownie script: deploy Staking, JobMarket, OneStep, DisputeGame and VerifierPool on any network brownie knows and write the deployments file.
+"""brownie script: deploy Staking, JobMarket, OneStep, DisputeGame and VerifierPool on any network brownie knows and
+write the deployments file.
 
     brownie run scripts/deploy.py --network <name>
 
@@ -35,6 +36,12 @@ def main():
     )
     staking.wire([market, pool], {"from": deployer})  # once, for good: no key is left over anyone's stake
     path = Path(os.environ.get("TRAINYARD_DEPLOYMENTS", ".trainyard/deployments.json"))
-    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game, "VerifierPool": pool}
+    addresses = {
+        "Staking": staking,
+        "JobMarket": market,
+        "OneStep": one_step,
+        "DisputeGame": game,
+        "VerifierPool": pool,
+    }
     write_deployments(path, chain.id, {k: v.address for k, v in addresses.items()})
     print(", ".join(f"{k} {v.address}" for k, v in addresses.items()) + f" -> {path} (chain {chain.id})")

@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
+from eth_account.types import TransactionDictType
+from eth_typing import ChecksumAddress, Hash32
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import (
     BadFunctionCallOutput,
     ContractCustomError,
@@ -29,7 +31,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
-from web3.types import TxReceipt
+from web3.types import EventData, TxParams, TxReceipt, Wei
 
 from trainyard.config import ROOT
 from trainyard.errors import ChainError, ConfigError, ContractError, TrainyardError
@@ -59,9 +61,11 @@ HINTS: dict[str, str] = {
 def _state_name(v: object) -> str:
     from trainyard.jobs import JobState
 
+    if not isinstance(v, int):
+        return str(v)
     try:
-        return JobState(int(v)).label  # type: ignore[call-overload]
-    except (ValueError, TypeError):
+        return JobState(v).label
+    except ValueError:
         return str(v)
 
 
@@ -79,9 +83,10 @@ def artifact(name: str, build_dir: Path = BUILD_DIR) -> dict[str, Any]:
 
 
 def _abi_type(inp: dict[str, Any]) -> str:
-    if inp["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in inp["components"]) + ")" + inp["type"][5:]
-    return str(inp["type"])
+    kind: str = inp["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in inp["components"]) + ")" + kind[5:]
+    return kind
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,8 @@ def decode_revert(data: bytes | str, contracts: Sequence[str]) -> ContractError:
     if err is None:
         return ContractError(f"reverted with unknown error 0x{raw[:4].hex()}")
     values = abi_decode(list(err.types), raw[4:])
-    shown = ", ".join(f"{n}={_FORMATS.get(n, _show)(v)}" for n, v in zip(err.names, values))
-    args = dict(zip(err.names, values))
+    shown = ", ".join(f"{n}={_FORMATS.get(n, _show)(v)}" for n, v in zip(err.names, values, strict=True))
+    args = dict(zip(err.names, values, strict=True))
     hint = HINTS.get(err.name)
     msg = f"{err.name}({shown})" + (": " + hint.format(**args) if hint else "")
     return ContractError(msg, err.name, tuple(values))
@@ -143,7 +148,7 @@ class Chain:
     def __init__(
         self,
         rpc_url: str,
-        addresses: dict[str, str],
+        addresses: Mapping[str, str],
         account: LocalAccount | None = None,
         *,
         build_dir: Path = BUILD_DIR,
@@ -169,10 +174,10 @@ class Chain:
         return self._contracts[name]
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         if self.account is None:
             raise ConfigError("this command signs transactions: set TRAINYARD_PRIVATE_KEY or TRAINYARD_KEYSTORE")
-        return str(self.account.address)
+        return self.account.address
 
     def retry(self, what: str, fn: Callable[[], T]) -> T:
         """``fn()``, retried with exponential backoff while the node cannot be reached (connection refused or reset,
@@ -219,22 +224,29 @@ class Chain:
         return ChainError(f"{address} answered with data that does not fit its ABI: is the build directory current?")
 
     # -- writing ------------------------------------------------------------------------------------------
-    def transact(self, fn: ContractFunction, *, value: int = 0, label: str | None = None) -> TxReceipt:
+    def transact(
+        self, fn: ContractFunction | ContractConstructor, *, value: int = 0, label: str | None = None
+    ) -> TxReceipt:
         """Estimate (a revert is decoded and raised before anything is sent), sign, send, wait. A send whose answer
         is lost is not sent twice: the same signed transaction is resent and recognised if the node already has it;
         a nonce taken meanwhile (a replaced transaction) is repaired by signing again with the next one."""
         sender = self.address
         assert self.account is not None
         name = getattr(fn, "fn_name", "deploy")
-        params: dict[str, Any] = {"from": sender, "value": value}
+        params: TxParams = {"from": sender, "value": Wei(value)}
         try:
             gas = self.retry(f"estimate {name}", lambda: fn.estimate_gas(params))
             for _ in range(3):  # nonce repairs
-                nonce = self.retry("get_transaction_count", lambda: self.w3.eth.get_transaction_count(sender, "pending"))
+                nonce = self.retry(
+                    "get_transaction_count", lambda: self.w3.eth.get_transaction_count(sender, "pending")
+                )
                 chain_id = self.retry("chain_id", lambda: self.w3.eth.chain_id)
-                tx = fn.build_transaction({**params, "gas": int(gas * 1.2) + 20_000, "nonce": nonce, "chainId": chain_id})
-                signed = self.account.sign_transaction(tx)
-                tx_hash = self._send(signed.raw_transaction, bytes(signed.hash))
+                tx: TxParams = fn.build_transaction(
+                    {**params, "gas": int(gas * 1.2) + 20_000, "nonce": nonce, "chainId": chain_id}
+                )
+                # web3's TxParams and eth-account's transaction dict describe the same mapping; neither names the other
+                signed = self.account.sign_transaction(cast(TransactionDictType, tx))
+                tx_hash = self._send(signed.raw_transaction, Hash32(bytes(signed.hash)))
                 if tx_hash is not None:
                     break
                 log.warning("nonce %d of %s was taken by another transaction; signing again", nonce, sender)
@@ -251,27 +263,31 @@ class Chain:
             if "insufficient funds" in msg:
                 raise ChainError(f"{sender} has not enough ETH for {name} (value {value} wei plus gas)") from None
             raise ChainError(f"{name}: the node refused: {msg[:300]}") from None
-        receipt = self.retry("wait_for_transaction_receipt",
-                             lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
+        receipt = self.retry(
+            "wait_for_transaction_receipt", lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        )
         if receipt["status"] != 1:
             raise ContractError(f"{name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
         fee = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0))
         self.gas_log.append(GasRecord(label or name, sender, int(receipt["gasUsed"]), fee))
         return receipt
 
-    def _send(self, raw: bytes, tx_hash: bytes) -> bytes | None:
+    def _send(self, raw: bytes, tx_hash: Hash32) -> Hash32 | None:
         """Send a signed transaction; its hash, or None if its nonce was used by another transaction."""
         sent_before = False
         for attempt in range(self.retries + 1):
             try:
-                return bytes(self.w3.eth.send_raw_transaction(raw))
+                return Hash32(bytes(self.w3.eth.send_raw_transaction(raw)))
             except OSError as exc:
                 sent_before = True  # it may have arrived: the answer is what was lost
                 if attempt == self.retries:
-                    raise ChainError(f"the node at {self.rpc_url} did not take the transaction after "
-                                     f"{self.retries + 1} tries: {type(exc).__name__}") from None
-                log.warning("node at %s: send failed (%s), resending the same transaction", self.rpc_url,
-                            type(exc).__name__)
+                    raise ChainError(
+                        f"the node at {self.rpc_url} did not take the transaction after "
+                        f"{self.retries + 1} tries: {type(exc).__name__}"
+                    ) from None
+                log.warning(
+                    "node at %s: send failed (%s), resending the same transaction", self.rpc_url, type(exc).__name__
+                )
                 time.sleep(BACKOFF_S * 2**attempt)
             except Web3RPCError as exc:
                 msg = str(exc).lower()
@@ -284,21 +300,27 @@ class Chain:
                 raise
         raise AssertionError("unreachable")
 
-    def _known(self, tx_hash: bytes) -> bool:
+    def _known(self, tx_hash: Hash32) -> bool:
         try:
             self.retry("get_transaction", lambda: self.w3.eth.get_transaction(tx_hash))
             return True
         except TransactionNotFound:
             return False
 
-    def deploy(self, name: str, *args: Any) -> str:
+    def deploy(self, name: str, *args: Any) -> ChecksumAddress:
         art = artifact(name, self.build_dir)
         factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
         receipt = self.transact(factory.constructor(*args), label=f"deploy {name}")
+        if receipt["contractAddress"] is None:
+            raise ChainError(f"deploying {name} created no contract (tx 0x{bytes(receipt['transactionHash']).hex()})")
         address = to_checksum_address(receipt["contractAddress"])
         self.addresses[name] = address
         return address
 
-    def events(self, contract: str, event: str, from_block: int = 0, **filters: Any) -> list[Any]:
+    def events(self, contract: str, event: str, from_block: int = 0, **filters: Any) -> list[EventData]:
         ev = getattr(self.contract(contract).events, event)
-        return list(self.retry(f"get_logs {event}", lambda: ev.get_logs(from_block=from_block, argument_filters=filters or None)))
+        return list(
+            self.retry(
+                f"get_logs {event}", lambda: ev.get_logs(from_block=from_block, argument_filters=filters or None)
+            )
+        )

@@ -11,8 +11,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainyard.errors import TrainyardError
+
+if TYPE_CHECKING:  # imported where used, so that `trainyard --help` does not load web3 and torch
+    from trainyard.config import Settings
+    from trainyard.market import Market
+    from trainyard.store import ContentStore
 
 ETH = 10**18
 
@@ -23,13 +29,13 @@ def fmt_eth(wei: int) -> str:
     return f"{wei / ETH:.6f}".rstrip("0").rstrip(".") + " ETH"
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> Settings:
     from trainyard.config import Settings
 
     return Settings.from_env(home=args.home, rpc_url=args.rpc_url)
 
 
-def _market(args: argparse.Namespace, sign: bool = True):  # type: ignore[no-untyped-def]
+def _market(args: argparse.Namespace, sign: bool = True) -> Market:
     from trainyard.chain import Chain
     from trainyard.config import read_deployments
     from trainyard.market import Market
@@ -45,8 +51,8 @@ def _market(args: argparse.Namespace, sign: bool = True):  # type: ignore[no-unt
     return Market(chain)
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from trainyard.store import ContentStore, LocalStore
+def _store(args: argparse.Namespace) -> ContentStore:
+    from trainyard.store import LocalStore
 
     s = _settings(args)
     base: ContentStore = LocalStore(s.store)
@@ -177,12 +183,19 @@ def cmd_stake(args: argparse.Namespace) -> int:
         if args.amount:
             market.request_withdrawal(parse_eth(args.amount))
             info = market.stake_info()
-            print(f"withdrawal of {fmt_eth(info.unbonding)} requested; it can be withdrawn after timestamp {info.release_at}")
+            print(
+                f"withdrawal of {fmt_eth(info.unbonding)} requested; "
+                f"it can be withdrawn after timestamp {info.release_at}"
+            )
             return 0
         if info.unbonding == 0:
-            raise TrainyardError("nothing is unbonding: request a withdrawal first with `trainyard stake withdraw AMOUNT`")
+            raise TrainyardError(
+                "nothing is unbonding: request a withdrawal first with `trainyard stake withdraw AMOUNT`"
+            )
         if market.chain.now() < info.release_at:
-            raise TrainyardError(f"{fmt_eth(info.unbonding)} unbonds at timestamp {info.release_at}; now is {market.chain.now()}")
+            raise TrainyardError(
+                f"{fmt_eth(info.unbonding)} unbonds at timestamp {info.release_at}; now is {market.chain.now()}"
+            )
         market.withdraw()
     info = market.stake_info()
     print(f"account:   {market.chain.address}")
@@ -196,17 +209,22 @@ def cmd_stake(args: argparse.Namespace) -> int:
 def cmd_solver_run(args: argparse.Namespace) -> int:
     from trainyard.solver.agent import SolverAgent
     from trainyard.solver.logic import SolverPolicy
-    from trainyard.spec import parse_duration
     from trainyard.solver.memory import SolverMemory
+    from trainyard.spec import parse_duration
 
     s = _settings(args)
     market = _market(args)
     db = Path(args.db) if args.db else s.home / f"solver-{market.chain.address.lower()}.sqlite"
     agent = SolverAgent(
-        market, _store(args), SolverMemory(db),
-        SolverPolicy(price=parse_eth(args.price), target_stake=parse_eth(args.stake),
-                     min_train_period=parse_duration(args.min_train_period, "--min-train-period"),
-                     max_lock=parse_duration(args.max_lock, "--max-lock")),
+        market,
+        _store(args),
+        SolverMemory(db),
+        SolverPolicy(
+            price=parse_eth(args.price),
+            target_stake=parse_eth(args.stake),
+            min_train_period=parse_duration(args.min_train_period, "--min-train-period"),
+            max_lock=parse_duration(args.max_lock, "--max-lock"),
+        ),
     )
     print(f"solver {market.chain.address} running (state in {db}); Ctrl-C to stop")
     try:
@@ -237,8 +255,12 @@ def cmd_challenger_run(args: argparse.Namespace) -> int:
         secret_file.parent.mkdir(parents=True, exist_ok=True)
         secret_file.write_bytes(os.urandom(32))
         secret_file.chmod(0o600)
-    policy = ChallengerPolicy(sample_rate=args.sample_rate, after_result=role == "whistleblower",
-                              degree=args.degree, secret=secret_file.read_bytes())
+    policy = ChallengerPolicy(
+        sample_rate=args.sample_rate,
+        after_result=role == "whistleblower",
+        degree=args.degree,
+        secret=secret_file.read_bytes(),
+    )
     agent = ChallengerAgent(market, _store(args), ChallengerMemory(db), policy, name=role, pool=args.pool)
     what = "every window of each result" if role == "whistleblower" else f"{args.sample_rate:.0%} of each job's windows"
     print(f"{role} {market.chain.address} re-executing {what} (state in {db}); Ctrl-C to stop")
@@ -310,9 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("fetch", help="the trained model, checked against its CID and the trace's last root")
     sp.add_argument("job", type=int)
     sp.add_argument("-o", "--out", help="output folder (default ./job-<id>)")
-    sp.add_argument("--recompute", action="store_true",
-                    help="if the solver's file is missing or wrong, train the model again from the last checkpoint "
-                         "that matches the trace (exact training) and check it against the trace")
+    sp.add_argument(
+        "--recompute",
+        action="store_true",
+        help="if the solver's file is missing or wrong, train the model again from the last checkpoint "
+        "that matches the trace (exact training) and check it against the trace",
+    )
     sp.set_defaults(fn=cmd_fetch)
     sp = sub.add_parser("cancel", help="cancel your job before any bid")
     sp.add_argument("job", type=int)
@@ -342,22 +367,39 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("--stake", default="2", help="stake to keep deposited, ETH (default 2)")
     sr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
     sr.add_argument("--db", help="SQLite state file (default $TRAINYARD_HOME/solver-<address>.sqlite)")
-    sr.add_argument("--min-train-period", default="10m",
-                    help="skip jobs whose training period is shorter (e.g. 30m, 2h; default 10m): set it to what this "
-                         "machine needs, or a submitter can post a job nobody can finish in time and take the stake")
+    sr.add_argument(
+        "--min-train-period",
+        default="10m",
+        help="skip jobs whose training period is shorter (e.g. 30m, 2h; default 10m): set it to what this "
+        "machine needs, or a submitter can post a job nobody can finish in time and take the stake",
+    )
     sr.add_argument("--max-lock", default="90d", help="skip jobs that would lock the bid's stake longer (default 90d)")
     sr.set_defaults(fn=cmd_solver_run)
-    for role, rate, text in (("verifier", 0.25, "re-execute a sample of every job's windows as they are committed; "
-                              "dispute a wrong one and play the game"),
-                             ("whistleblower", 1.0, "re-check submitted results during their challenge period; "
-                              "dispute a wrong one and play the game")):
+    for role, rate, text in (
+        (
+            "verifier",
+            0.25,
+            "re-execute a sample of every job's windows as they are committed; dispute a wrong one and play the game",
+        ),
+        (
+            "whistleblower",
+            1.0,
+            "re-check submitted results during their challenge period; dispute a wrong one and play the game",
+        ),
+    ):
         sp = sub.add_parser(role, help=f"run a {role} agent")
         rsub = sp.add_subparsers(dest=f"{role}_cmd", required=True)
         rr = rsub.add_parser("run", help=text)
-        rr.add_argument("--sample-rate", type=float, default=rate, help=f"fraction of windows re-executed (default {rate})")
+        rr.add_argument(
+            "--sample-rate", type=float, default=rate, help=f"fraction of windows re-executed (default {rate})"
+        )
         rr.add_argument("--degree", type=int, default=2, help="dissection degree of the games it opens, 2..16")
-        rr.add_argument("--pool", action="store_true", default=False,
-                        help="join the verifier pool (locks its stake): be drawn for funded jobs, approve them, earn fees")
+        rr.add_argument(
+            "--pool",
+            action="store_true",
+            default=False,
+            help="join the verifier pool (locks its stake): be drawn for funded jobs, approve them, earn fees",
+        )
         rr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
         rr.add_argument("--db", help=f"SQLite state file (default $TRAINYARD_HOME/{role}-<address>.sqlite)")
         rr.set_defaults(fn=cmd_challenger_run)
@@ -367,8 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     agent = args.cmd in ("solver", "verifier", "whistleblower")
-    logging.basicConfig(level=logging.INFO if args.verbose or agent else logging.WARNING,
-                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose or agent else logging.WARNING,
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     if args.cmd == "stake" and args.action == "deposit" and not args.amount:
         print("error: stake deposit needs an amount, e.g. `trainyard stake deposit 2`", file=sys.stderr)
         return 2

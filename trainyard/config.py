@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils import to_checksum_address
 
 from trainyard.errors import ConfigError
 
@@ -52,7 +55,9 @@ class Settings:
         return cls(
             home=home,
             rpc_url=str(overrides.get("rpc_url") or env.get("TRAINYARD_RPC_URL") or "http://127.0.0.1:8545"),
-            deployments=Path(str(overrides.get("deployments") or env.get("TRAINYARD_DEPLOYMENTS") or home / "deployments.json")),
+            deployments=Path(
+                str(overrides.get("deployments") or env.get("TRAINYARD_DEPLOYMENTS") or home / "deployments.json")
+            ),
             store=Path(str(overrides.get("store") or env.get("TRAINYARD_STORE") or home / "store")),
             private_key=str(overrides.get("private_key") or env.get("TRAINYARD_PRIVATE_KEY") or "") or None,
             keystore=Path(str(ks)) if ks else None,
@@ -63,9 +68,12 @@ class Settings:
 
     def account(self) -> LocalAccount:
         """The signing account; a clear error, never the key, if it is missing or malformed."""
+        # Account.from_key is declared to return a LocalAccount, but eth-utils' untyped @combomethod hides that.
+        account: LocalAccount
         if self.private_key:
             try:
-                return Account.from_key(self.private_key)
+                account = Account.from_key(self.private_key)
+                return account
             except (ValueError, TypeError):
                 raise ConfigError(
                     "TRAINYARD_PRIVATE_KEY is not a valid private key (expected 32 bytes as hex)"
@@ -75,15 +83,18 @@ class Settings:
                 raise ConfigError("TRAINYARD_KEYSTORE is set but TRAINYARD_KEYSTORE_PASSWORD is not")
             try:
                 data = json.loads(self.keystore.read_text())
-                return Account.from_key(Account.decrypt(data, self.keystore_password))
+                account = Account.from_key(Account.decrypt(data, self.keystore_password))
+                return account
             except OSError as exc:
                 raise ConfigError(f"cannot read keystore {self.keystore}: {exc.strerror}") from None
             except ValueError:
-                raise ConfigError(f"cannot decrypt keystore {self.keystore}: wrong password or not a keystore") from None
+                raise ConfigError(
+                    f"cannot decrypt keystore {self.keystore}: wrong password or not a keystore"
+                ) from None
         raise ConfigError("no signing key: set TRAINYARD_PRIVATE_KEY, or TRAINYARD_KEYSTORE and its password")
 
 
-def read_deployments(path: Path, chain_id: int) -> dict[str, str]:
+def read_deployments(path: Path, chain_id: int) -> dict[str, ChecksumAddress]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
@@ -93,12 +104,15 @@ def read_deployments(path: Path, chain_id: int) -> dict[str, str]:
     found = data.get(str(chain_id))
     if not found:
         raise ConfigError(f"{path} has no contracts for chain id {chain_id}: deploy to this network first")
-    return dict(found)
+    try:
+        return {name: to_checksum_address(address) for name, address in dict(found).items()}
+    except ValueError:
+        raise ConfigError(f"{path} has a malformed address for chain id {chain_id}: deploy again") from None
 
 
-def write_deployments(path: Path, chain_id: int, addresses: dict[str, str]) -> None:
+def write_deployments(path: Path, chain_id: int, addresses: Mapping[str, str]) -> None:
     data = json.loads(path.read_text()) if path.exists() else {}
-    data[str(chain_id)] = addresses
+    data[str(chain_id)] = dict(addresses)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

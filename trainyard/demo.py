@@ -18,6 +18,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainyard.chain import Chain, GasRecord
 from trainyard.config import ROOT
@@ -33,6 +34,9 @@ from trainyard.solver.memory import SolverMemory
 from trainyard.spec import load_spec
 from trainyard.store import LocalStore
 from trainyard.submitter import post, prepare
+
+if TYPE_CHECKING:
+    from trainyard.runtime.model import TrainConfig
 
 ETH = 10**18
 SOLVER_PRICES = (0.20, 0.30, 0.35)  # ETH asked by solvers A, B, C
@@ -71,7 +75,9 @@ def _next_deadline(market: Market, job_id: int, now: int) -> int | None:
     return None
 
 
-def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool = True, max_ticks: int = 500) -> DemoResult:
+def run_round(
+    rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool = True, max_ticks: int = 500
+) -> DemoResult:
     keys = dev_keys(6)[1:]  # Anvil's account 0 is the block producer: it receives every gas tip
     gas: list[GasRecord] = []
     from eth_account import Account
@@ -81,7 +87,7 @@ def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool 
 
     deployer = party("deployer", keys[0])
     submitter = party("submitter", keys[1])
-    solvers = [party(f"solver {n}", k) for n, k in zip("ABC", keys[2:5])]
+    solvers = [party(f"solver {n}", k) for n, k in zip("ABC", keys[2:5], strict=True)]
     parties = [deployer, submitter, *solvers]
     for p in parties:
         p.start_balance = p.chain.balance()
@@ -93,13 +99,21 @@ def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool 
     spec = load_spec(spec_path)
     sub_market = Market(submitter.chain)
     job_id = post(sub_market, prepare(spec, store))
-    print(f"submitter posted job {job_id} ({spec.name}): escrow {spec.market.max_price / ETH:g} ETH, "
-          f"{spec.training.steps} steps in {spec.training.num_windows} windows")
+    print(
+        f"submitter posted job {job_id} ({spec.name}): escrow {spec.market.max_price / ETH:g} ETH, "
+        f"{spec.training.steps} steps in {spec.training.num_windows} windows"
+    )
 
     agents = [
-        SolverAgent(Market(p.chain), store, SolverMemory(home / f"{p.role.replace(' ', '-')}.sqlite"),
-                    SolverPolicy(price=int(price * ETH), target_stake=2 * ETH), name=p.role, show_progress=show_progress)
-        for p, price in zip(solvers, SOLVER_PRICES)
+        SolverAgent(
+            Market(p.chain),
+            store,
+            SolverMemory(home / f"{p.role.replace(' ', '-')}.sqlite"),
+            SolverPolicy(price=int(price * ETH), target_stake=2 * ETH),
+            name=p.role,
+            show_progress=show_progress,
+        )
+        for p, price in zip(solvers, SOLVER_PRICES, strict=True)
     ]
     w3 = deployer.chain.w3
     for _ in range(max_ticks):
@@ -121,7 +135,11 @@ def run_round(rpc_url: str, home: Path, spec_path: Path, *, show_progress: bool 
 
     job = sub_market.job(job_id)
     result = DemoResult(
-        job_id=job_id, state=job.state, winner=job.winner, price=job.price, parties=parties,
+        job_id=job_id,
+        state=job.state,
+        winner=job.winner,
+        price=job.price,
+        parties=parties,
         balances={p.address: p.chain.balance() for p in parties},
         stakes={p.address: (lambda i: i.free + i.locked)(sub_market.stake_info(p.address)) for p in parties},
         gas=gas,
@@ -145,7 +163,7 @@ def _dataset_cid(store: LocalStore, spec_cid: str) -> str:
     return str(json.loads(store.get(spec_cid))["dataset"]["cid"])
 
 
-def _cfg(store: LocalStore, spec_cid: str):  # type: ignore[no-untyped-def]
+def _cfg(store: LocalStore, spec_cid: str) -> TrainConfig:
     import json
 
     from trainyard import runtime as rt
@@ -165,7 +183,10 @@ def report(r: DemoResult) -> str:
     lines.append(f"{'role':<10} {'address':<44} {'wallet change':>14} {'stake held':>11} {'gas fees':>10}")
     for p in r.parties:
         delta = r.balances[p.address] - p.start_balance
-        lines.append(f"{p.role:<10} {p.address:<44} {delta / ETH:>+14.6f} {r.stakes[p.address] / ETH:>11.4f} {fees[p.address] / ETH:>10.6f}")
+        lines.append(
+            f"{p.role:<10} {p.address:<44} {delta / ETH:>+14.6f} {r.stakes[p.address] / ETH:>11.4f} "
+            f"{fees[p.address] / ETH:>10.6f}"
+        )
     lines.append("contracts: " + ", ".join(f"{n} holds {b / ETH:g} ETH" for n, b in r.contract_balances.items()))
     by_label: dict[str, list[int]] = defaultdict(list)
     for g in r.gas:

@@ -9,23 +9,25 @@ from pathlib import Path
 
 from trainyard.challenger.logic import ChallengerPolicy
 from trainyard.dispute.client import DisputeClient
-from trainyard.dispute.oracle import ExactOracle, Tamper
+from trainyard.dispute.oracle import ExactOracle, Live, Tamper
 from trainyard.jobs import JobState
 from trainyard.market import Market
 from trainyard.rounds import ChallengerSpec, RoundResult, SolverSpec, run_contested_round
+from trainyard.runtime.data import Dataset
+from trainyard.runtime.model import TrainConfig
 from trainyard.runtime.optrace import op_schedule
 
 ETH = 10**18
 CHEAT_STEP = 600  # inside the third window of the digits job (250 steps per window)
 
 
-def _nudge(live: dict, start: dict) -> None:
+def _nudge(live: Live, start: Live) -> None:
     w = live["l0.weight"].clone()
     w[3, 17] += 1  # one weight, by 2^-16: invisible in the accuracy, fatal in the game
     live["l0.weight"] = w
 
 
-def cheating_oracle(cfg, data) -> ExactOracle:  # type: ignore[no-untyped-def]
+def cheating_oracle(cfg: TrainConfig, data: Dataset) -> ExactOracle:
     op = next(o.index for o in op_schedule(len(cfg.layers) - 1) if o.kind == "sgd_weight" and o.layer == 0)
     return ExactOracle(cfg, data, (Tamper(CHEAT_STEP, op, _nudge),))
 
@@ -43,9 +45,15 @@ def report(r: RoundResult) -> str:
     lines = [f"\njob {r.job_id} (cheating solver): {r.state.label}"]
     for g in r.games:
         opened = c.events("DisputeGame", "GameOpened", 0, gameId=g)[0]["args"]
-        lines.append(f"game {g}: the verifier disputed window {opened['window']} (steps {opened['lo']}..{opened['hi']})")
-        moves = Counter(x.label for x in r.gas if x.label in (
-            "challenge", "postRoots", "pick", "revealOp", "nameChunk", "revealChunk", "proveElement", "timeout"))
+        lines.append(
+            f"game {g}: the verifier disputed window {opened['window']} (steps {opened['lo']}..{opened['hi']})"
+        )
+        moves = Counter(
+            x.label
+            for x in r.gas
+            if x.label
+            in ("challenge", "postRoots", "pick", "revealOp", "nameChunk", "revealChunk", "proveElement", "timeout")
+        )
         gas = sum(x.gas_used for x in r.gas if x.label in moves)
         raw = DisputeClient(c).raw(g)
         n_ops = int(raw["opCount"])
@@ -64,25 +72,37 @@ def report(r: RoundResult) -> str:
             lines.append(f"  the solver opened op {a['op']} ({name}) of step {a['step']}")
         for ev in c.events("DisputeGame", "ValueChecked", 0, gameId=g):
             a = ev["args"]
-            lines.append(f"  the contract recomputed value {a['position']}: solver claimed {a['claimed']}, "
-                         f"the op gives {a['recomputed']}")
+            lines.append(
+                f"  the contract recomputed value {a['position']}: solver claimed {a['claimed']}, "
+                f"the op gives {a['recomputed']}"
+            )
         for ev in c.events("DisputeGame", "GameEnded", 0, gameId=g):
             a = ev["args"]
-            lines.append(f"  {'the solver lost' if a['solverLost'] else 'the challenger lost'}; rewarded {a['rewarded']}")
+            lines.append(
+                f"  {'the solver lost' if a['solverLost'] else 'the challenger lost'}; rewarded {a['rewarded']}"
+            )
         for ev in c.events("DisputeGame", "PotRecorded", 0, gameId=g):
             a = ev["args"]
-            lines.append(f"  the slash reward, {a['reward'] / ETH:g} ETH, is shared by the {a['games']} game(s) live then: "
-                         f"{a['share'] / ETH:g} ETH each, with their bonds back")
-        lines.append(f"  {sum(moves.values())} moves, {gas:,} gas in all: " + ", ".join(f"{k} x{v}" for k, v in moves.items()))
+            lines.append(
+                f"  the slash reward, {a['reward'] / ETH:g} ETH, is shared by the {a['games']} game(s) live then: "
+                f"{a['share'] / ETH:g} ETH each, with their bonds back"
+            )
+        lines.append(
+            f"  {sum(moves.values())} moves, {gas:,} gas in all: " + ", ".join(f"{k} x{v}" for k, v in moves.items())
+        )
     for ev in c.events("Staking", "StakeSlashed", 0):
         a = ev["args"]
-        lines.append(f"slashed {a['account']}: {a['amount'] / ETH:g} ETH, {a['reward'] / ETH:g} ETH to "
-                     f"{a['beneficiary']}, {(a['amount'] - a['reward']) / ETH:g} ETH burned")
+        lines.append(
+            f"slashed {a['account']}: {a['amount'] / ETH:g} ETH, {a['reward'] / ETH:g} ETH to "
+            f"{a['beneficiary']}, {(a['amount'] - a['reward']) / ETH:g} ETH burned"
+        )
     lines.append("\nwhat each party gained or lost (ETH, wallet and stake together, gas fees left out):")
     for role in ("submitter", "cheater", "verifier"):
         m = Market(r.chains[role])
         info = m.stake_info(r.addresses[role])
-        lines.append(f"  {role:<10} {(r.delta(role) + info.free + info.locked + info.unbonding + info.credits) / ETH:+.4f}")
+        lines.append(
+            f"  {role:<10} {(r.delta(role) + info.free + info.locked + info.unbonding + info.credits) / ETH:+.4f}"
+        )
     ok = r.state is JobState.SLASHED
     lines.append("the cheater was caught and slashed" if ok else "THE CHEATER WAS NOT CAUGHT")
     return "\n".join(lines)

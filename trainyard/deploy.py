@@ -1,12 +1,15 @@
-"""Deploy Staking, JobMarket, OneStep, DisputeGame and VerifierPool with web3 (any network with an RPC URL) and write the deployments file."""
+"""Deploy Staking, JobMarket, OneStep, DisputeGame and VerifierPool with web3 (any network with an RPC URL) and write
+the deployments file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from eth_typing import ChecksumAddress
 
 from trainyard.chain import Chain
 from trainyard.config import write_deployments
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -23,16 +26,23 @@ class Economics:
     sample_bps: int = 2_500  # an approval opens 25% of a job's windows (at least 1, at most 16)
 
 
-def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> dict[str, str]:
+def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> dict[str, ChecksumAddress]:
     staking = chain.deploy("Staking", econ.unbonding_delay)
     one_step = chain.deploy("OneStep")
     market = chain.deploy("JobMarket", staking, one_step, econ.reveal_penalty_bps, econ.slash_reward_bps)
     game = chain.deploy("DisputeGame", market, one_step, econ.challenge_bond, econ.clock_budget, econ.bond_reward_bps)
     chain.transact(chain.contract("JobMarket").functions.setDisputeGame(game), label="setDisputeGame")
-    pool = chain.deploy("VerifierPool", market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps)
+    pool = chain.deploy(
+        "VerifierPool", market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps
+    )
     # the lockers are wired once, for good: Staking has no owner left who could add one or move anyone's stake
     chain.transact(chain.contract("Staking").functions.wire([market, pool]), label="wire")
-    addresses = {"Staking": staking, "JobMarket": market, "OneStep": one_step, "DisputeGame": game,
-                 "VerifierPool": pool}
+    addresses = {
+        "Staking": staking,
+        "JobMarket": market,
+        "OneStep": one_step,
+        "DisputeGame": game,
+        "VerifierPool": pool,
+    }
     write_deployments(deployments, chain.w3.eth.chain_id, addresses)
     return addresses

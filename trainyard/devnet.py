@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from trainyard.errors import ConfigError
 
@@ -92,7 +93,7 @@ class Devnet:
 
 def advance_time(w3: Web3, seconds: int) -> None:
     """Move the devnet's clock forward and mine a block (Anvil/Hardhat RPC)."""
-    w3.provider.make_request("evm_increaseTime", [int(seconds)])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [int(seconds)])
+    w3.provider.make_request(RPCEndpoint("evm_mine"), [])
 
 

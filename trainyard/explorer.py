@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from eth_typing import Hash32
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse
 
@@ -101,17 +102,28 @@ class Explorer:
     def _tx_gas(self, tx: bytes) -> int:
         with self._lock:
             if tx not in self._gas:
-                receipt = self.chain.retry("get_transaction_receipt", lambda: self.chain.w3.eth.get_transaction_receipt(tx))
+                receipt = self.chain.retry(
+                    "get_transaction_receipt", lambda: self.chain.w3.eth.get_transaction_receipt(Hash32(tx))
+                )
                 self._gas[tx] = int(receipt["gasUsed"])
             return self._gas[tx]
 
     def _reward_shares(self) -> list[tuple[str, int]]:
         """(challenger, wei) of every share of a slash reward paid by the game contract: to the game the solver lost
         (its `GameEnded`, with the share in `PotRecorded`) and to each game closed afterwards (`GameClosed`)."""
-        shares = {int(e["args"]["gameId"]): int(e["args"]["share"]) for e in self.chain.events("DisputeGame", "PotRecorded", 0)}
-        out = [(str(e["args"]["rewarded"]), shares[int(e["args"]["gameId"])])
-               for e in self.chain.events("DisputeGame", "GameEnded", 0) if int(e["args"]["gameId"]) in shares]
-        out += [(str(e["args"]["challenger"]), int(e["args"]["share"])) for e in self.chain.events("DisputeGame", "GameClosed", 0)]
+        shares = {
+            int(e["args"]["gameId"]): int(e["args"]["share"])
+            for e in self.chain.events("DisputeGame", "PotRecorded", 0)
+        }
+        out = [
+            (str(e["args"]["rewarded"]), shares[int(e["args"]["gameId"])])
+            for e in self.chain.events("DisputeGame", "GameEnded", 0)
+            if int(e["args"]["gameId"]) in shares
+        ]
+        out += [
+            (str(e["args"]["challenger"]), int(e["args"]["share"]))
+            for e in self.chain.events("DisputeGame", "GameClosed", 0)
+        ]
         return out
 
     def stakes(self) -> list[dict[str, Any]]:
@@ -134,9 +146,16 @@ class Explorer:
         rows = []
         for a in sorted(who):
             info = self.market.stake_info(a)
-            rows.append({"address": a, "free_eth": info.free / ETH, "locked_eth": info.locked / ETH,
-                         "credits_eth": info.credits / ETH, "earned_eth": earned.get(a, 0) / ETH,
-                         "slashed_eth": slashed.get(a, 0) / ETH})
+            rows.append(
+                {
+                    "address": a,
+                    "free_eth": info.free / ETH,
+                    "locked_eth": info.locked / ETH,
+                    "credits_eth": info.credits / ETH,
+                    "earned_eth": earned.get(a, 0) / ETH,
+                    "slashed_eth": slashed.get(a, 0) / ETH,
+                }
+            )
         return rows
 
 

@@ -24,9 +24,11 @@ class KuboStore(ContentStore):
     def __init__(self, api_url: str, timeout: float = 120.0) -> None:
         self.api, self.timeout = api_url.rstrip("/"), timeout
 
-    def _post(self, command: str, **kwargs: object) -> requests.Response:
+    def _post(
+        self, command: str, params: dict[str, str], files: dict[str, tuple[str, bytes, str]] | None = None
+    ) -> requests.Response:
         try:
-            r = requests.post(f"{self.api}/api/v0/{command}", timeout=self.timeout, **kwargs)  # type: ignore[arg-type]
+            r = requests.post(f"{self.api}/api/v0/{command}", params=params, files=files, timeout=self.timeout)
         except requests.RequestException as exc:
             raise StoreError(f"the IPFS node at {self.api} did not answer {command}: {type(exc).__name__}") from None
         if r.status_code != 200:

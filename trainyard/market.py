@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode as abi_encode
+from eth_typing import ABIFunction
 from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
 
@@ -19,7 +20,9 @@ if TYPE_CHECKING:  # the spec core module loads the runtime (torch); the market 
 
 def bid_commitment(job_id: int, bidder: str, price: int, salt: bytes) -> bytes:
     """keccak256(abi.encode(jobId, bidder, price, salt)): binds the sealed bid to its job and bidder."""
-    return keccak(abi_encode(["uint256", "address", "uint256", "bytes32"], [job_id, to_checksum_address(bidder), price, salt]))
+    return keccak(
+        abi_encode(["uint256", "address", "uint256", "bytes32"], [job_id, to_checksum_address(bidder), price, salt])
+    )
 
 
 @dataclass(frozen=True)
@@ -31,14 +34,14 @@ class StakeInfo:
     credits: int
 
 
-def _named(fn_abi: dict[str, Any], value: Any) -> dict[str, Any]:
+def _named(fn_abi: ABIFunction, value: Any) -> dict[str, Any]:
     """A returned struct (tuple) as a dict keyed by the ABI's component names."""
     out = fn_abi["outputs"]
     if len(out) == 1 and out[0]["type"] == "tuple":
         comps = out[0]["components"]
     else:
         comps, value = out, value
-    return {c["name"]: v for c, v in zip(comps, value)}
+    return {c["name"]: v for c, v in zip(comps, value, strict=True)}
 
 
 class Market:
@@ -159,7 +162,10 @@ class Market:
         for contract in (self.market, self.staking):
             owed = int(self.chain.call(contract.functions.credits(me)))
             if owed:
-                self.chain.transact(contract.functions.claimCredit(), label=f"claimCredit ({contract is self.market and 'market' or 'staking'})")
+                self.chain.transact(
+                    contract.functions.claimCredit(),
+                    label=f"claimCredit ({'market' if contract is self.market else 'staking'})",
+                )
                 total += owed
         return total
 

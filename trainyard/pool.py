@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
@@ -11,9 +12,15 @@ from eth_utils import keccak, to_checksum_address
 from trainyard.chain import Chain
 from trainyard.runtime.commit import interior_stride
 
+if TYPE_CHECKING:
+    from trainyard.spec_core import AbiTuple
+
 MAX_SAMPLES = 16  # VerifierPool.MAX_SAMPLES
 MAX_DRAW_TRIES = 16  # VerifierPool.MAX_DRAW_TRIES
 _BPS = 10_000
+# One sampled point of an approval: the window's trace leaf (state root, sha256(CID), interior root, proof) and the
+# interior digest at the point with its proof (VerifierPool's Opening struct).
+Opening = tuple[bytes, bytes, bytes, list[bytes], bytes, list[bytes]]
 
 
 def sample_count(windows: int, sample_bps: int) -> int:
@@ -133,7 +140,7 @@ class PoolClient:
         """The (window, interior point) pairs an approval of the job opens, computed here from the draw's seed."""
         return sample_points(self.assignment(job_id).seed, windows, interval, self.sample_bps())
 
-    def approve(self, job_id: int, core: tuple, openings: list[tuple]) -> None:  # type: ignore[type-arg]
+    def approve(self, job_id: int, core: AbiTuple, openings: list[Opening]) -> None:
         self.chain.transact(self.pool.functions.approve(job_id, core, openings), label="pool.approve")
 
     def settle(self, job_id: int) -> None:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from eth_typing import ChecksumAddress
+from web3.types import RPCEndpoint
 
 from trainyard.chain import Chain, GasRecord
 from trainyard.challenger.agent import ChallengerAgent
@@ -63,7 +66,7 @@ class Crashes:
                 raise Crash(role)
             return receipt
 
-        chain.transact = transact  # type: ignore[method-assign]
+        chain.transact = transact  # type: ignore[method-assign]  # a fault injector wraps this one chain's sends
 
     def crashed(self, role: str) -> bool:
         if role in self._dead:
@@ -97,8 +100,8 @@ class ChallengerSpec:
 class RoundResult:
     job_id: int
     state: JobState
-    addresses: dict[str, str]  # role -> address
-    contracts: dict[str, str]
+    addresses: dict[str, ChecksumAddress]  # role -> address
+    contracts: dict[str, ChecksumAddress]
     start: dict[str, int]  # wallet balances before
     end: dict[str, int] = field(default_factory=dict)
     gas: list[GasRecord] = field(default_factory=list)
@@ -130,7 +133,7 @@ def run_contested_round(
     gas: list[GasRecord] = []
     roles = ["deployer", "submitter", *[s.name for s in solvers], *[c.name for c in challengers]]
     keys = dev_keys(len(roles) + 1)[1:]  # account 0 produces the blocks and takes the tips
-    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(roles, keys)}
+    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(roles, keys, strict=True)}
     if crashes is not None:
         for r in [s.name for s in solvers] + [c.name for c in challengers]:
             crashes.arm(r, chains[r])
@@ -157,10 +160,12 @@ def run_contested_round(
         PoolClient(chains["submitter"]).fund(job_id, verification_fee)
 
     # every agent by role, with how to start it again (a new process: only its SQLite file and the store survive)
-    factories: dict[str, Callable[[], Any]] = {s.name: (lambda s=s: new_solver(s)) for s in solvers}
-    factories.update({c.name: (lambda c=c: new_challenger(c)) for c in challengers})
-    agents: dict[str, Any] = {s.name: new_solver(s) for s in solvers}
-    agents.update({c.name: a for c, a in zip(challengers, challenger_agents)})
+    factories: dict[str, Callable[[], SolverAgent | ChallengerAgent]] = {
+        s.name: partial(new_solver, s) for s in solvers
+    }
+    factories.update({c.name: partial(new_challenger, c) for c in challengers})
+    agents: dict[str, SolverAgent | ChallengerAgent] = {s.name: new_solver(s) for s in solvers}
+    agents.update({c.name: a for c, a in zip(challengers, challenger_agents, strict=True)})
     restarts = 0
     sub = Market(chains["submitter"])
     games = DisputeClient(chains["deployer"])
@@ -186,12 +191,14 @@ def run_contested_round(
             idle_blocks = 0
             continue
         if idle_blocks < 2:  # let blocks pass before time jumps (a draw waits for the hash of a later block)
-            w3.provider.make_request("evm_mine", [])
+            w3.provider.make_request(RPCEndpoint("evm_mine"), [])
             idle_blocks += 1
             continue
         idle_blocks = 0
         now = chains["deployer"].now()
-        waits = [t for t in (job.bid_deadline, job.reveal_deadline, job.finalize_at, job.train_deadline) if t and t >= now]
+        waits = [
+            t for t in (job.bid_deadline, job.reveal_deadline, job.finalize_at, job.train_deadline) if t and t >= now
+        ]
         waits += [games.view(g).deadline for g in live]
         if not waits:
             raise RuntimeError(f"round stuck: job {job_id} is {job.state.label} and nobody acts")
@@ -199,13 +206,20 @@ def run_contested_round(
     else:
         raise RuntimeError("the round did not finish")
     for _ in range(3):  # settle the pool, collect what the challengers won
-        for c in challengers:
-            agents[c.name].tick()
+        for challenger in challengers:
+            agents[challenger.name].tick()
     sub.claim()
     if "VerifierPool" in contracts:
         PoolClient(chains["submitter"]).claim()
     return RoundResult(
-        job_id=job_id, state=sub.job(job_id).state, addresses={r: c.address for r, c in chains.items()},
-        contracts=contracts, start=start, end={r: c.balance() for r, c in chains.items()}, gas=gas,
-        games=games.games_of_job(job_id), chains=chains, restarts=restarts,
+        job_id=job_id,
+        state=sub.job(job_id).state,
+        addresses={r: c.address for r, c in chains.items()},
+        contracts=contracts,
+        start=start,
+        end={r: c.balance() for r, c in chains.items()},
+        gas=gas,
+        games=games.games_of_job(job_id),
+        chains=chains,
+        restarts=restarts,
     )

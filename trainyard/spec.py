@@ -114,7 +114,9 @@ def parse_amount(value: Any, where: str) -> int:
     else:
         m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*", str(value))
         if not m or m.group(2).lower() not in _UNITS:
-            raise SpecError(f"{where}: expected an amount like '0.5 ether', '20 gwei' or wei as an integer, got {value!r}")
+            raise SpecError(
+                f"{where}: expected an amount like '0.5 ether', '20 gwei' or wei as an integer, got {value!r}"
+            )
         try:
             exact = Decimal(m.group(1)) * _UNITS[m.group(2).lower()]
         except InvalidOperation as exc:  # pragma: no cover - regex admits only decimals
@@ -209,7 +211,9 @@ def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
     ):
         raise SpecError(f"model.layers: a list of at least 2 positive widths (input ... classes), got {layers!r}")
     if layers[-1] < 2:
-        raise SpecError(f"model.layers: the last width is the number of classes and must be at least 2, got {layers[-1]}")
+        raise SpecError(
+            f"model.layers: the last width is the number of classes and must be at least 2, got {layers[-1]}"
+        )
 
     dataset = doc.get("dataset")
     if not isinstance(dataset, str) or not dataset:
@@ -295,7 +299,9 @@ def check_disputable(layers: tuple[int, ...], batch_size: int, checkpoint_interv
                         f"chain, got {len(layers) - 1} layers")
     wide = [w for w in layers if w > MAX_WIDTH]
     if wide:
-        raise SpecError(f"model.layers: every width must be at most {MAX_WIDTH} to be disputable on chain, got {wide[0]}")
+        raise SpecError(
+            f"model.layers: every width must be at most {MAX_WIDTH} to be disputable on chain, got {wide[0]}"
+        )
     if batch_size > MAX_BATCH:
         raise SpecError(f"training.batch_size: at most {MAX_BATCH} to be disputable on chain, got {batch_size}")
     if checkpoint_interval < MIN_CHECKPOINT_INTERVAL:

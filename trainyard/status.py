@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from web3.types import EventData
 
 from trainyard.cid import decode as decode_cid
 from trainyard.errors import StoreError, TrainyardError
 from trainyard.jobs import ZERO_ADDRESS, JobState, JobView
 from trainyard.market import Market
 from trainyard.store import ContentStore
+
+if TYPE_CHECKING:  # the runtime (torch) is imported only by the commands that train
+    from trainyard.runtime.model import State
 
 ETH = 10**18
 
@@ -53,7 +59,9 @@ def why_waiting(job: JobView, now: int, revealed: int, solvers_with_stake: int) 
         JobState.FINALIZED: f"done: the solver was paid {_eth(job.price)}; `trainyard fetch JOB` gets the model",
         JobState.CANCELLED: "cancelled: the escrow is a credit of the submitter (`trainyard claim`)",
         JobState.REFUNDED: "no valid bid: the escrow is a credit of the submitter (`trainyard claim`)",
-        JobState.SLASHED: "the solver failed and was slashed: the escrow is a credit of the submitter (`trainyard claim`)",
+        JobState.SLASHED: (
+            "the solver failed and was slashed: the escrow is a credit of the submitter (`trainyard claim`)"
+        ),
     }.get(s, "unknown job")
 
 
@@ -70,9 +78,20 @@ def _revealed(market: Market, job_id: int) -> int:
 def history(market: Market, job_id: int) -> list[tuple[int, str]]:
     """(block, line) for every event of the job, in chain order."""
     out: list[tuple[int, int, str]] = []
-    for ev_name in ("JobPosted", "BidCommitted", "BidRevealed", "AuctionSettled", "BidReleased", "TraceCommitted",
-                    "ResultSubmitted",
-                    "JobFinalized", "TrainingTimedOut", "JobCancelled", "DisputeOpened", "DisputeResolved"):
+    for ev_name in (
+        "JobPosted",
+        "BidCommitted",
+        "BidRevealed",
+        "AuctionSettled",
+        "BidReleased",
+        "TraceCommitted",
+        "ResultSubmitted",
+        "JobFinalized",
+        "TrainingTimedOut",
+        "JobCancelled",
+        "DisputeOpened",
+        "DisputeResolved",
+    ):
         try:
             logs = market.chain.events("JobMarket", ev_name, jobId=job_id)
         except (ValueError, AttributeError):  # event not in this ABI
@@ -102,8 +121,10 @@ def describe_job(market: Market, job_id: int) -> str:
     if job.state not in (JobState.BIDDING, JobState.REVEALING, JobState.AWAITING_SETTLEMENT, JobState.CANCELLED):
         releasable = job.bid_count - (job.winner != ZERO_ADDRESS)
         released = len(market.chain.events("JobMarket", "BidReleased", jobId=job_id))
-        lines.append(f"  losing bids released: {released} of {releasable} (releaseBid: anyone may call it, the stake "
-                     "goes to its bidder, less the reveal penalty for an unrevealed or void bid)")
+        lines.append(
+            f"  losing bids released: {released} of {releasable} (releaseBid: anyone may call it, the stake "
+            "goes to its bidder, less the reveal penalty for an unrevealed or void bid)"
+        )
     lines.append("  events:")
     lines += [f"    block {b}: {line}" for b, line in history(market, job_id)]
     return "\n".join(lines)
@@ -125,13 +146,16 @@ def model_cid(market: Market, job_id: int) -> str:
     return str(logs[-1]["args"]["modelCID"])
 
 
-def fetch_model(market: Market, store: ContentStore, job_id: int, out: Path | None, recompute: bool = False) -> list[str]:
+def fetch_model(
+    market: Market, store: ContentStore, job_id: int, out: Path | None, recompute: bool = False
+) -> list[str]:
     """Write the exact checkpoint and a float ``state_dict`` of the job's model. The file is checked against its CID
     and its state against the trace's last root on chain. When it is missing or does not match, ``recompute``
     trains it again (exact training) from the last published checkpoint that matches its trace leaf, or from the
     initial state, and checks the result against the same root."""
-    from trainyard import runtime as rt
     import torch
+
+    from trainyard import runtime as rt
 
     cid = model_cid(market, job_id)
     leaves = sorted(market.chain.events("JobMarket", "TraceCommitted", jobId=job_id), key=lambda e: e["args"]["window"])
@@ -148,23 +172,30 @@ def fetch_model(market: Market, store: ContentStore, job_id: int, out: Path | No
     how = "verified against its CID and the trace's last root"
     if problem is not None:
         if not recompute:
-            raise TrainyardError(f"job {job_id}: {problem}; `trainyard fetch {job_id} --recompute` trains it again "
-                                 "from the last published checkpoint that matches the trace (exact training)")
+            raise TrainyardError(
+                f"job {job_id}: {problem}; `trainyard fetch {job_id} --recompute` trains it again "
+                "from the last published checkpoint that matches the trace (exact training)"
+            )
         state, start = _recompute(market, store, job_id, leaves)
         if state.root() != final_root:
-            raise TrainyardError(f"job {job_id}: exact training does not give the trace's last root: the solver's trace "
-                                 "is wrong and the job should be disputed")
+            raise TrainyardError(
+                f"job {job_id}: exact training does not give the trace's last root: the solver's trace "
+                "is wrong and the job should be disputed"
+            )
         blob = rt.save_checkpoint(state)
         how = f"recomputed from {start} and verified against the trace's last root"
     out = out or Path(f"job-{job_id}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.ckpt").write_bytes(blob)
     torch.save(rt.export_float_state_dict(state), out / "model.pt")
-    return [f"model of job {job_id} ({how})", f"  {out / 'model.ckpt'}: exact int64 checkpoint",
-            f"  {out / 'model.pt'}: float state_dict for torch.nn.Sequential(Linear, ReLU, ...)"]
+    return [
+        f"model of job {job_id} ({how})",
+        f"  {out / 'model.ckpt'}: exact int64 checkpoint",
+        f"  {out / 'model.pt'}: float state_dict for torch.nn.Sequential(Linear, ReLU, ...)",
+    ]
 
 
-def _recompute(market: Market, store: ContentStore, job_id: int, leaves: list) -> tuple:  # type: ignore[type-arg]
+def _recompute(market: Market, store: ContentStore, job_id: int, leaves: list[EventData]) -> tuple[State, str]:
     from trainyard import runtime as rt
     from trainyard.solver.agent import load_job
 

@@ -22,9 +22,14 @@ def checked_job(spec: JobSpec, store: ContentStore | None = None) -> tuple[bytes
     (a ``cid:`` dataset is read from ``store``)."""
     raw, data = load_dataset(spec.dataset, store)
     if data.n_features != spec.layers[0]:
-        raise SpecError(f"model.layers: the first width must be the dataset's {data.n_features} features, got {spec.layers[0]}")
+        raise SpecError(
+            f"model.layers: the first width must be the dataset's {data.n_features} features, got {spec.layers[0]}"
+        )
     if data.n_classes > spec.layers[-1]:
-        raise SpecError(f"model.layers: the last width must be at least the dataset's {data.n_classes} classes, got {spec.layers[-1]}")
+        raise SpecError(
+            f"model.layers: the last width must be at least the dataset's {data.n_classes} classes, "
+            f"got {spec.layers[-1]}"
+        )
     cfg = rt.TrainConfig.from_spec(spec.layers, asdict(spec.training))
     try:
         rt.validate_config(cfg, data)

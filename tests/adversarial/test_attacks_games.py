@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from eth_account import Account
 
+from trainyard.chain import Chain, artifact
 from trainyard.challenger.agent import ChallengerAgent, _Job
 from trainyard.challenger.logic import ChallengerPolicy
 from trainyard.challenger.memory import ChallengerMemory
-from trainyard.chain import Chain, artifact
 from trainyard.deploy import Economics
 from trainyard.dispute import scenario as sc
 from trainyard.dispute.client import DisputeClient, TraceLeaf, open_leaf, play, step_once
@@ -112,9 +112,17 @@ def contract_solver_wins(arena: sc.Arena, terms: sc.Terms = TERMS) -> tuple[int,
     m = MarketSpec(max_price=terms.price, stake_per_bid=terms.stake, bid_period=600, reveal_period=600,
                    train_period=terms.train_period, challenge_period=terms.challenge_period)
     job = arena.market("submitter").post_job(CORE, "bafkspec", WINDOWS, m)
-    market, staking = arena.chains["solver"].contract("JobMarket").functions, arena.chains["solver"].contract("Staking").functions
-    solver.batch([call(staking.deposit(), terms.stake),
-                  call(market.commitBid(job, bid_commitment(job, solver.address, terms.price, SALT)))], value=terms.stake)
+    market, staking = (
+        arena.chains["solver"].contract("JobMarket").functions,
+        arena.chains["solver"].contract("Staking").functions,
+    )
+    solver.batch(
+        [
+            call(staking.deposit(), terms.stake),
+            call(market.commitBid(job, bid_commitment(job, solver.address, terms.price, SALT))),
+        ],
+        value=terms.stake,
+    )
     arena.advance(601)
     solver.batch([call(market.revealBid(job, 0, terms.price, SALT))])
     arena.advance(601)
@@ -127,7 +135,9 @@ def commit_fn(arena: sc.Arena, job: int, oracle: ExactOracle, w: int) -> Any:
 
 
 def trace_of(oracle: ExactOracle, leaves: int) -> list[TraceLeaf]:
-    return [TraceLeaf(oracle.state_root((w + 1) * INTERVAL), f"bafkckpt{w}", oracle.interior_root(w)) for w in range(leaves)]
+    return [
+        TraceLeaf(oracle.state_root((w + 1) * INTERVAL), f"bafkckpt{w}", oracle.interior_root(w)) for w in range(leaves)
+    ]
 
 
 # -- block building: several transactions in one block, in the attacker's order ------------------------------
@@ -171,7 +181,15 @@ def worth(arena: sc.Arena, address: str, extra_fees: int = 0) -> int:
     m = Market(c)
     info = m.stake_info(address)  # credits: Staking's and the market's
     fees = sum(g.fee for g in arena.gas if g.sender == address) + extra_fees
-    return c.balance(address) + info.free + info.locked + info.unbonding + info.credits + DisputeClient(c).credit(address) + fees
+    return (
+        c.balance(address)
+        + info.free
+        + info.locked
+        + info.unbonding
+        + info.credits
+        + DisputeClient(c).credit(address)
+        + fees
+    )
 
 
 def game_holds_what_it_owes(arena: sc.Arena, job: int, accounts: list[str]) -> None:
@@ -209,12 +227,16 @@ def test_socks_holding_many_games_cannot_keep_the_honest_challenger_out(devnet, 
     gid = arena.client("challenger").challenge(job, CORE, 0)
     assert client.live_count(job) == len(squatters) + 1
     solver.batch([call(commit_fn(arena, job, cheat, w)) for w in range(1, WINDOWS)])
-    solver.batch([call(arena.chains["solver"].contract("JobMarket").functions.submitResult(job, f"bafkckpt{WINDOWS - 1}"))])
+    solver.batch(
+        [call(arena.chains["solver"].contract("JobMarket").functions.submitResult(job, f"bafkckpt{WINDOWS - 1}"))]
+    )
     # the challenge period runs out with every game live: nobody can finalize while the honest game is open
     arena.advance(TERMS.challenge_period + 1)
     with pytest.raises(ContractError, match="JobMarketInvalidState"):
         arena.market("submitter").finalize(job)
-    end = play([(ContractPlayer(solver), "solver", cheat), (arena.client("challenger"), "challenger", HONEST)], gid, CORE)
+    end = play(
+        [(ContractPlayer(solver), "solver", cheat), (arena.client("challenger"), "challenger", HONEST)], gid, CORE
+    )
     assert end.phase is Phase.CHALLENGER_WON
     assert arena.market("submitter").job(job).state is JobState.SLASHED
     # the fake trace is not paid; the squatters' games are closed by anyone, each with its share
@@ -273,7 +295,9 @@ def test_a_front_running_sock_gets_no_more_than_an_equal_share(devnet, tmp_path)
     trace = trace_of(cheat, WINDOWS)
     game = arena.chains["challenger"].contract("DisputeGame").functions
     with Block(arena) as block:  # the sock's copy of the honest challenge is mined first (a higher tip)
-        h_honest = block.send(arena.chains["challenger"], game.challenge(*challenge_args(job, trace, 1)), BOND, tip=10**9)
+        h_honest = block.send(
+            arena.chains["challenger"], game.challenge(*challenge_args(job, trace, 1)), BOND, tip=10**9
+        )
         block.send(sock, game.challenge(*challenge_args(job, trace, 1)), BOND, tip=2 * 10**9)
     honest_fees = block.fees(honest)
     client = arena.client("deployer")
@@ -315,7 +339,9 @@ def test_griefers_opening_games_to_the_last_second_delay_an_honest_solver_by_a_b
     w3 = arena.chains["deployer"].w3
     games = []
     # each griefer opens its game before the previous one ran out, the last in the last second of the period
-    for g, at in zip(griefers, (result_at + 10, result_at + cp // 2, result_at + cp - 10, result_at + cp - 1)):
+    for g, at in zip(
+        griefers, (result_at + 10, result_at + cp // 2, result_at + cp - 10, result_at + cp - 1), strict=True
+    ):
         w3.provider.make_request("evm_setNextBlockTimestamp", [at])
         games.append(DisputeClient(g).challenge(job, CORE, 1))
         opened = arena.chains["deployer"].events("DisputeGame", "GameOpened", 0, gameId=games[-1])[0]
@@ -324,7 +350,9 @@ def test_griefers_opening_games_to_the_last_second_delay_an_honest_solver_by_a_b
     w3.provider.make_request("evm_mine", [max(result_at + cp, arena.now() + 1)])  # the period is over
     with pytest.raises(ContractError, match="JobMarketDisputesClosed"):  # a second later, no more games
         DisputeClient(socks(arena, 1)[0]).challenge(job, CORE, 1)
-    assert step_once(DisputeClient(griefers[0]), "challenger", wrong, games[0], CORE) is not None  # one griefer plays on
+    assert (
+        step_once(DisputeClient(griefers[0]), "challenger", wrong, games[0], CORE) is not None
+    )  # one griefer plays on
     # the griefers stall; the solver ends each game on their clock as soon as it runs out, then finalizes
     client = arena.client("deployer")
     while live := [gid for gid in games if not client.view(gid).phase.over]:
@@ -349,7 +377,9 @@ def test_the_gas_an_honest_solver_spends_defending_one_game(devnet, tmp_path, ca
     wrong = ExactOracle(CFG, DATA, (Tamper(2, 3, nudge("a1")),))
     gid = arena.client("challenger").challenge(job, CORE, 0)
     before = len(arena.gas)
-    end = play([(arena.client("solver"), "solver", HONEST), (arena.client("challenger"), "challenger", wrong)], gid, CORE)
+    end = play(
+        [(arena.client("solver"), "solver", HONEST), (arena.client("challenger"), "challenger", wrong)], gid, CORE
+    )
     assert end.phase is Phase.SOLVER_WON
     solver = arena.address("solver")
     gas = sum(g.gas_used for g in arena.gas[before:] if g.sender == solver)
@@ -391,8 +421,12 @@ class ScenarioAgent(ChallengerAgent):
 
 
 def agent(arena: sc.Arena, home: Path) -> ScenarioAgent:
-    return ScenarioAgent(arena.market("challenger"), LocalStore(home / "store"), ChallengerMemory(home / "verifier.sqlite"),
-                         ChallengerPolicy(sample_rate=1.0, secret=b"v"))
+    return ScenarioAgent(
+        arena.market("challenger"),
+        LocalStore(home / "store"),
+        ChallengerMemory(home / "verifier.sqlite"),
+        ChallengerPolicy(sample_rate=1.0, secret=b"v"),
+    )
 
 
 def play_with_agent(arena: sc.Arena, home: Path, gid: int, cheat: ExactOracle, restart_after: int = 3) -> None:

@@ -10,8 +10,19 @@ import pytest
 from brownie import web3
 
 from tests.adversarial.attacker import batch, call, deploy_attacker
-from tests.market.conftest import (CORE, ETH, PARAMS, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, UNBONDING, Round,
-                                   commitment, core_with, salt, typed_error)
+from tests.market.conftest import (
+    CORE,
+    ETH,
+    PARAMS,
+    REVEAL_PENALTY_BPS,
+    SLASH_REWARD_BPS,
+    UNBONDING,
+    Round,
+    commitment,
+    core_with,
+    salt,
+    typed_error,
+)
 
 PENALTY = ETH * REVEAL_PENALTY_BPS // 10_000  # PARAMS stake per bid is 1 ETH
 PENALTY_REWARD = PENALTY * SLASH_REWARD_BPS // 10_000
@@ -197,4 +208,4 @@ def test_post_job_accepts_the_widest_deepest_disputable_core(rnd, market):
     core = core_with(layers=[64] * 17, batch_size=32, checkpoint_interval=2)
     tx = market.postJob(core, "bafkspec", PARAMS, {"from": rnd.submitter, "value": MAX})
     assert tx.return_value == 1 and market.state(1) == 1
-    assert CORE != core
+    assert core != CORE

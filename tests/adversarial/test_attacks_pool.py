@@ -18,7 +18,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from tests.adversarial.attacker import batch, call, deploy_attacker, socks, wallet
-from tests.market.conftest import ETH, PARAMS, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, UNBONDING, Round, typed_error
+from tests.market.conftest import ETH, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, UNBONDING, Round, typed_error
 from trainyard import merkle
 from trainyard.deploy import Economics
 from trainyard.dispute import scenario as sc
@@ -201,8 +201,9 @@ def test_joining_or_leaving_after_the_seed_is_known_does_not_change_the_draw(poo
     # what the draw would give now, read from the chain without drawing (a snapshot here would replace the one the
     # test isolation reverts to)
     request = pool.assignment(job)["requestBlock"]
-    fair = _first_eligible(pool, job, keccak(encode(["bytes32", "uint256"], [web3.eth.get_block(request)["hash"], job])),
-                           solver)
+    fair = _first_eligible(
+        pool, job, keccak(encode(["bytes32", "uint256"], [web3.eth.get_block(request)["hash"], job])), solver
+    )
     late = socks(accounts, 8, funds=2 * ETH)
     for s in late:  # the attacker adds socks after the request ...
         _member(staking, pool, s)

@@ -34,5 +34,7 @@ def test_a_withheld_model_is_recomputed_and_checked_against_the_trace(devnet, tm
 
 def test_a_published_model_is_fetched_and_checked(devnet, tmp_path, spec_path):
     r = contest(devnet, tmp_path, spec_path, None, challengers=())
-    lines = fetch_model(Market(r.chains["submitter"]), LocalStore(tmp_path / "home" / "store"), r.job_id, tmp_path / "o")
+    lines = fetch_model(
+        Market(r.chains["submitter"]), LocalStore(tmp_path / "home" / "store"), r.job_id, tmp_path / "o"
+    )
     assert "verified against its CID and the trace's last root" in lines[0]

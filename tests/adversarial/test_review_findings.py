@@ -54,7 +54,11 @@ def _colluding_approval(arena, cheat: ExactOracle, before_approving=None):
     return _approved_job(arena, cheat, before_approving)
 
 
-@pytest.mark.xfail(strict=True, reason="open: an approver is cut only after a loss by the proof, so a cheater that forfeits on time shields it; the fix is an approver that defends its opened points (docs/security.md)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: an approver is cut only after a loss by the proof, so a cheater that forfeits on time shields it; "
+    "the fix is an approver that defends its opened points (docs/security.md)",
+)
 def test_a_caught_cheater_forfeiting_on_time_shields_its_colluding_approver(devnet, tmp_path):
     """ATTACK: the solver trains wrongly in every window and hands its interior digests to a colluding pool
     verifier, which approves without re-executing. An honest whistleblower opens a game on a window the approval
@@ -238,7 +242,7 @@ def test_an_approval_in_the_last_second_of_the_challenge_period_is_refused(devne
     verifier = PoolClient(arena.chains["challenger3"])
     info = arena.market("challenger3").stake_info()
     assert info.locked == verifier.stake() and verifier.credit() == 0
-    core, job, opened, verifier = _colluding_approval(arena, cheat, wait_for(lambda period: period // 2 - 30))
+    _core, job, _opened, verifier = _colluding_approval(arena, cheat, wait_for(lambda period: period // 2 - 30))
     j = arena.market("submitter").job(job)
     assert verifier.approval_deadline(job) == j.result_at + j.challenge_period // 2
     assert j.result_at + j.challenge_period - arena.now() >= j.challenge_period // 2  # half the period left to contest

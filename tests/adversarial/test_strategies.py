@@ -9,9 +9,9 @@ import random
 import torch
 from conftest import PRICE, STAKE, VERIFIER, WHISTLEBLOWER, contest
 
+from trainyard import merkle
 from trainyard.challenger.agent import ChallengerAgent
 from trainyard.challenger.logic import ChallengerPolicy, sampled_windows
-from trainyard import merkle
 from trainyard.dispute import scenario as sc
 from trainyard.dispute.client import DisputeClient, open_leaf
 from trainyard.dispute.oracle import ExactOracle, Tamper
@@ -111,10 +111,16 @@ def contracts_hold_what_they_owe(r):
     burned_bonds = int(c.call(game.game_contract.functions.totalBurned()))
     owed_game = sum(game.credit(a) for a in r.addresses.values())
     assert c.balance(r.contracts["DisputeGame"]) == burned_bonds + owed_game
-    assert c.balance(r.contracts["JobMarket"]) == sum(int(c.call(Market(c).market.functions.credits(a))) for a in r.addresses.values())
+    assert c.balance(r.contracts["JobMarket"]) == sum(
+        int(c.call(Market(c).market.functions.credits(a))) for a in r.addresses.values()
+    )
     staking = Market(c).staking.functions
-    stakes = sum(held(r, role) - game.credit(r.addresses[role]) - int(c.call(Market(c).market.functions.credits(r.addresses[role])))
-                 for role in r.addresses)
+    stakes = sum(
+        held(r, role)
+        - game.credit(r.addresses[role])
+        - int(c.call(Market(c).market.functions.credits(r.addresses[role])))
+        for role in r.addresses
+    )
     assert c.balance(r.contracts["Staking"]) == stakes + int(c.call(staking.totalBurned()))
 
 
@@ -135,7 +141,9 @@ def test_skipped_step(devnet, tmp_path, spec_path):
 def test_one_weight_perturbed_at_a_random_step(devnet, tmp_path, spec_path):
     rng = random.Random(20261124)
     step, pos = rng.randrange(STEPS), rng.randrange(20)
-    assert_cheater_slashed(contest(devnet, tmp_path, spec_path, tampering(Tamper(step, SGD_W0, nudge("l0.weight", pos, 3)))))
+    assert_cheater_slashed(
+        contest(devnet, tmp_path, spec_path, tampering(Tamper(step, SGD_W0, nudge("l0.weight", pos, 3))))
+    )
 
 
 def test_wrong_seed(devnet, tmp_path, spec_path):
@@ -171,7 +179,7 @@ def test_replayed_stale_checkpoint(devnet, tmp_path, spec_path):
 def test_final_model_not_from_the_trace(devnet, tmp_path, spec_path):
     def swap(live, start):  # the last step ends on another model (here: the initial weights of another seed)
         other = init_state(TrainConfig((4, 5, 3), 0.125, 3, STEPS, INTERVAL, seed=99, momentum=0.5))
-        live.update({k: v for k, v in other.tensors.items()})
+        live.update(dict(other.tensors.items()))
 
     assert_cheater_slashed(contest(devnet, tmp_path, spec_path, tampering(Tamper(STEPS - 1, END, swap))))
 
@@ -190,9 +198,13 @@ def test_equivocating_midpoints(devnet, tmp_path, spec_path):
 
 
 def test_stalling_solver(devnet, tmp_path, spec_path):
-    r = run_contested_round(devnet.url, tmp_path / "home", spec_path,
-                            [SolverSpec("solver", PRICE, tampering(Tamper(6, SGD_W0, nudge("l1.weight", 1, 2))), defend=False)],
-                            [VERIFIER])
+    r = run_contested_round(
+        devnet.url,
+        tmp_path / "home",
+        spec_path,
+        [SolverSpec("solver", PRICE, tampering(Tamper(6, SGD_W0, nudge("l1.weight", 1, 2))), defend=False)],
+        [VERIFIER],
+    )
     assert_cheater_slashed(r)
 
 

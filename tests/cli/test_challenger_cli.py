@@ -65,7 +65,15 @@ def test_verifier_process_catches_a_cheater(devnet, tmp_path, monkeypatch):
             if job.state is JobState.SLASHED:
                 break
             if not acted and job.state in (JobState.BIDDING, JobState.REVEALING):
-                advance_time(w3, max(1, (job.bid_deadline if job.state is JobState.BIDDING else job.reveal_deadline) - solver_chain.now() + 1))
+                advance_time(
+                    w3,
+                    max(
+                        1,
+                        (job.bid_deadline if job.state is JobState.BIDDING else job.reveal_deadline)
+                        - solver_chain.now()
+                        + 1,
+                    ),
+                )
             time.sleep(0.3)  # the verifier runs at its own pace: the clock never jumps past its challenge period
         assert market.job(1).state is JobState.SLASHED
         verifier = Account.from_key(keys[3]).address

@@ -1,7 +1,6 @@
 """The `trainyard` command line against a real Anvil: clear one-line errors with exit code 2 and no
 transaction for bad input; the money verbs move what they say."""
 
-import shutil
 from pathlib import Path
 
 import pytest

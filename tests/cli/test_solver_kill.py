@@ -9,14 +9,13 @@ import sys
 import time
 
 import yaml
+from test_cli import EXAMPLE
 
 from trainyard.cli import main
 from trainyard.config import read_deployments
 from trainyard.devnet import advance_time, dev_keys
 from trainyard.jobs import JobState
 from trainyard.market import Market
-
-from test_cli import EXAMPLE  # noqa: E402  (tests/cli is on the path)
 
 ETH = 10**18
 
@@ -80,7 +79,9 @@ def test_a_killed_solver_resumes_from_its_last_checkpoint_and_is_paid(devnet, tm
     assert market.job(1).price == int(0.2 * ETH)
     committed = []
     for i in range(3):
-        committed += [int(w) for w in re.findall(r"window (\d+)/8 committed", (tmp_path / f"solver{i}.log").read_text())]
+        committed += [
+            int(w) for w in re.findall(r"window (\d+)/8 committed", (tmp_path / f"solver{i}.log").read_text())
+        ]
     assert sorted(committed) == list(range(1, 9))  # every window committed exactly once, across three processes
     after_kill = [int(w) for w in re.findall(r"window (\d+)/8 committed", (tmp_path / "solver1.log").read_text())]
     assert after_kill and after_kill[0] == kills[0] + 1  # resumed at the next window, from its checkpoint

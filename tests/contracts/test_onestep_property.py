@@ -14,7 +14,7 @@ from trainyard.runtime.optrace import machine_tensors, op_schedule
 from trainyard.spec_core import SpecCore, data_root
 
 sys.path.insert(0, "tests/dispute")
-from test_witness import make_case  # noqa: E402
+from test_witness import make_case
 
 KINDS = ("batch", "linear", "relu", "softmax_xent_grad", "grad_weight", "grad_bias", "grad_input", "sgd_weight",
          "sgd_bias")

@@ -1,14 +1,17 @@
 """OneStep against its Python twin (trainyard.dispute.witness) on Anvil: the same machine roots, transition checks,
 output sizes and recomputed values, bit for bit, for deep and wide models with and without momentum."""
+import sys
+
 import numpy as np
 import pytest
+
 from trainyard.dispute import witness as wt
 from trainyard.runtime import commit
 from trainyard.runtime.optrace import machine_tensors, op_schedule
 from trainyard.spec_core import SpecCore, data_root
-import sys
+
 sys.path.insert(0, "tests/dispute")
-from test_witness import make_case, _positions, _size, _value
+from test_witness import _positions, _size, _value, make_case
 
 
 @pytest.fixture(scope="module")

@@ -77,7 +77,7 @@ def setup(devnet, tmp_path):
 
 
 def test_reads_are_retried_through_refused_connections(setup):
-    devnet, proxy, chain, addresses, _ = setup
+    _devnet, proxy, chain, _addresses, _ = setup
     proxy.plan["eth_call"] = ["refuse", "refuse"]
     assert Market(chain).job_count() == 0
     assert proxy.seen.count("eth_call") == 3
@@ -112,9 +112,9 @@ def test_a_nonce_taken_by_another_transaction_is_repaired(setup):
 
 
 def test_a_node_that_stays_down_is_reported(setup):
-    devnet, proxy, chain, *_ = setup
+    _devnet, proxy, chain, *_ = setup
     proxy.plan["eth_call"] = ["refuse"] * 10
-    with pytest.raises(ChainError, match="did not answer .* after 4 tries.*is it running"):
+    with pytest.raises(ChainError, match=r"did not answer .* after 4 tries.*is it running"):
         Market(chain).job_count()
 
 
@@ -123,6 +123,8 @@ def test_a_restarted_devnet_is_reported_with_what_to_do(tmp_path):
     port = free_port()
     with Devnet(port=port) as net:
         addresses = deploy(Chain(net.url, {}, Account.from_key(keys[1])), tmp_path / "deployments.json")
-    with Devnet(port=port) as net:  # the same URL, a fresh chain
-        with pytest.raises(ConfigError, match="node was restarted.*trainyard deploy"):
-            Market(Chain(net.url, addresses, Account.from_key(keys[1]))).job_count()
+    with (
+        Devnet(port=port) as net,  # the same URL, a fresh chain
+        pytest.raises(ConfigError, match=r"node was restarted.*trainyard deploy"),
+    ):
+        Market(Chain(net.url, addresses, Account.from_key(keys[1]))).job_count()

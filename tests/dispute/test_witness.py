@@ -128,7 +128,7 @@ def test_every_real_op_is_a_valid_transition_and_the_reference_matches(layers, b
 @st.composite
 def cases(draw):
     n = draw(st.integers(1, 3))
-    layers = tuple(draw(st.integers(1, 70)) for _ in range(n)) + (draw(st.integers(2, 9)),)
+    layers = (*tuple(draw(st.integers(1, 70)) for _ in range(n)), draw(st.integers(2, 9)))
     momentum = draw(st.sampled_from([0.0, 0.9]))
     cfg, data, state = make_case(layers, draw(st.integers(1, 70)), momentum, seed=draw(st.integers(0, 2**63 - 1)),
                                  step=draw(st.integers(0, 2**32)), rng_seed=draw(st.integers(0, 2**32)))
@@ -239,7 +239,7 @@ def test_chunk_openings_cover_the_positions_once_and_verify():
     assert indices == [0, 1, 2, 4]
     c, count = commit.tensor_commitment(t), len(commit.tensor_leaves(t))
     flat = t.flatten().tolist()
-    for k, d, proof in zip(indices, datas, proofs):
+    for k, d, proof in zip(indices, datas, proofs, strict=True):
         assert d == wt.chunk_data(t, k) and wt.chunk_values(d) == flat[64 * k : 64 * k + 64]
         assert merkle.verify(merkle.indexed(k + 1, d), k + 1, count, proof, c)
     assert len(datas[-1]) == 8 * (300 - 256)  # the last chunk is shorter
@@ -341,7 +341,8 @@ def test_bad_transitions_are_rejected():
     def reveal(op):
         ps, prev = machine_tensors(cfg, data, state, op.index - 1)
         ns, nxt = machine_tensors(cfg, data, state, op.index)
-        return wt.reveal_op_args(commit.machine_values(ps, prev, n), commit.machine_values(ns, nxt, n), nxt, op, n, True)
+        before, after = commit.machine_values(ps, prev, n), commit.machine_values(ns, nxt, n)
+        return wt.reveal_op_args(before, after, nxt, op, n, True)
 
     op = ops["sgd_l1.weight"]
     prev, nxt, hashes = reveal(op)

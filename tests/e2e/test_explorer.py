@@ -30,9 +30,13 @@ def nudge(live, start):
 @pytest.fixture
 def explorer(devnet, tmp_path):
     spec = sc.write_tiny_job(tmp_path / "job")
-    r = run_contested_round(devnet.url, tmp_path / "home", spec,
-                            [SolverSpec("solver", ETH // 5, lambda cfg, data: ExactOracle(cfg, data, (Tamper(9, 11, nudge),)))],
-                            [ChallengerSpec("verifier", ChallengerPolicy(sample_rate=1.0, secret=b"x"))])
+    r = run_contested_round(
+        devnet.url,
+        tmp_path / "home",
+        spec,
+        [SolverSpec("solver", ETH // 5, lambda cfg, data: ExactOracle(cfg, data, (Tamper(9, 11, nudge),)))],
+        [ChallengerSpec("verifier", ChallengerPolicy(sample_rate=1.0, secret=b"x"))],
+    )
     chain = Chain(devnet.url, r.contracts)
     with BackgroundServer(explorer_app(chain, LocalStore(tmp_path / "home" / "store"))) as server:
         yield server.url, r
@@ -62,10 +66,24 @@ def test_the_page_renders_live_in_headless_chromium(explorer, tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     assert browser, "Chromium is missing: `make test` installs Debian's chromium (apt-get install chromium)"
     dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=15000", "--dump-dom", f"{url}/"],
-        capture_output=True, text=True, timeout=120,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            f"{url}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     assert 'data-ready="yes"' in dom, dom[-2000:]
     assert 'class="state-slashed"' in dom  # the job table, filled by the page's script

@@ -1,18 +1,16 @@
 """The dispute game on Anvil, played by the Python parties: a wrong op anywhere in a step is found and proven on
 chain, honest solvers win against wrong challengers, clocks end stalled games, several challengers share a job."""
 
-from pathlib import Path
-
 import pytest
 
 from trainyard.devnet import Devnet
 from trainyard.dispute import scenario as sc
+from trainyard.dispute import witness
 from trainyard.dispute.client import play, step_once
 from trainyard.dispute.logic import Phase, PostRoots, Timeout, first_bad_window
 from trainyard.dispute.oracle import ExactOracle, Tamper
 from trainyard.errors import ContractError
 from trainyard.jobs import JobState
-from trainyard.dispute import witness
 from trainyard.runtime.optrace import op_schedule
 
 ETH = 10**18
@@ -101,8 +99,12 @@ def test_a_wrong_value_in_any_op_is_proven_on_chain(arena, op, name):
     core, job, roots = job_with(arena, cheat)
     gid = open_game(arena, core, job, roots)
     moves = []
-    end = play([(arena.client("solver"), "solver", cheat), (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA))],
-               gid, core, on_move=lambda r, m: moves.append(m))
+    end = play(
+        [(arena.client("solver"), "solver", cheat), (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA))],
+        gid,
+        core,
+        on_move=lambda r, m: moves.append(m),
+    )
     assert end.phase is Phase.CHALLENGER_WON and end.step == 6 and end.hi == op
     # after the opening: 2 per round (2 rounds over the window's 4 steps, at most 4 over the 16 machine states)
     # and the 4 moves of the one-step proof
@@ -114,7 +116,10 @@ def test_a_wrong_state_after_the_last_op_cannot_be_revealed_and_times_out(arena)
     cheat = ExactOracle(CFG, DATA, (Tamper(9, len(OPS), nudge("l1.bias")),))
     core, job, roots = job_with(arena, cheat)
     gid = open_game(arena, core, job, roots)
-    parties = [(arena.client("solver"), "solver", cheat), (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA))]
+    parties = [
+        (arena.client("solver"), "solver", cheat),
+        (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA)),
+    ]
     end = play(parties, gid, core)
     assert end.phase is Phase.REVEAL and end.solver_turn  # the contract refuses the cheater's only possible reveal
     with pytest.raises(ContractError, match="GameClockRunning"):
@@ -130,7 +135,9 @@ def test_an_honest_solver_wins_against_a_wrong_challenger_and_is_paid(arena):
     core, job, roots = job_with(arena, honest)
     wrong = ExactOracle(CFG, DATA, (Tamper(2, 3, nudge("a1")),))  # the challenger computes a wrong relu
     gid = open_game(arena, core, job, roots, oracle=wrong)
-    end = play([(arena.client("solver"), "solver", honest), (arena.client("challenger"), "challenger", wrong)], gid, core)
+    end = play(
+        [(arena.client("solver"), "solver", honest), (arena.client("challenger"), "challenger", wrong)], gid, core
+    )
     assert end.phase is Phase.SOLVER_WON
     bond = arena.client("deployer").bond()
     assert credits(arena, "solver")[2] == bond // 2  # half the bond to the solver, half burned
@@ -148,8 +155,12 @@ def test_degree_eight_needs_fewer_moves(arena):
     core, job, roots = job_with(arena, cheat)
     gid = open_game(arena, core, job, roots, degree=8)
     moves = []
-    end = play([(arena.client("solver"), "solver", cheat), (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA))],
-               gid, core, on_move=lambda r, m: moves.append(m))
+    end = play(
+        [(arena.client("solver"), "solver", cheat), (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA))],
+        gid,
+        core,
+        on_move=lambda r, m: moves.append(m),
+    )
     assert end.phase is Phase.CHALLENGER_WON
     assert len(moves) <= 2 * (1 + 2) + 4  # 4 steps in one round, 16 states in at most two rounds of 8
 
@@ -183,8 +194,14 @@ def test_the_reward_is_shared_equally_by_the_games_live_when_the_solver_lost(are
     client = arena.client("deployer")
     assert client.live_games(job) == [first, second, third] and client.live_count(job) == 3
     # the cheater plays (and loses) the second game first: its challenger gets its bond and a third of the reward now
-    play([(arena.client("solver"), "solver", cheat), (arena.client("challenger2"), "challenger", ExactOracle(CFG, DATA))],
-         second, core)
+    play(
+        [
+            (arena.client("solver"), "solver", cheat),
+            (arena.client("challenger2"), "challenger", ExactOracle(CFG, DATA)),
+        ],
+        second,
+        core,
+    )
     reward, bond = TERMS.stake // 2, client.bond()
     assert client.view(second).phase is Phase.CHALLENGER_WON
     assert credits(arena, "challenger2") == (0, 0, bond + reward // 3)
@@ -220,7 +237,7 @@ def test_close_refuses_a_game_whose_job_is_undecided(arena):
 
 def test_a_queue_of_stalling_challengers_delays_an_honest_solver_by_a_bounded_time(arena):
     honest = ExactOracle(CFG, DATA)
-    core, job, roots = job_with(arena, honest)
+    core, job, _roots = job_with(arena, honest)
     result_at = arena.market("solver").job(job).result_at
     clock = sc.Economics().clock_budget
     arena.advance(TERMS.challenge_period - 5)  # challengers wait for the last moment of the challenge period
@@ -263,7 +280,10 @@ def test_bad_openings_are_refused(arena):
         with pytest.raises(ContractError, match="GameBadLeafCount"):
             client.chain.transact(game.challenge(job, core.abi_tuple(), 0, count, leaf, leaf, 2), value=bond)
     with pytest.raises(ContractError, match="GameBadLeaf"):  # a leaf that is not in the trace
-        client.chain.transact(game.challenge(job, core.abi_tuple(), 0, WINDOWS, leaf, (b"\x01" * 32, b"\x00" * 32, b"\x00" * 32, []), 2), value=bond)
+        client.chain.transact(
+            game.challenge(job, core.abi_tuple(), 0, WINDOWS, leaf, (b"\x01" * 32, b"\x00" * 32, b"\x00" * 32, []), 2),
+            value=bond,
+        )
     with pytest.raises(ContractError, match="GameBadLeaf"):  # proofs against the current root, named as of 3 leaves
         trace = client.trace(job)
         fn = client.challenge_fn(job, core, 1, trace=trace)

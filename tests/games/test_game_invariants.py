@@ -3,6 +3,7 @@ opened by honest and wrong challengers against honest or cheating solvers, moves
 timeouts and claims. After every step each contract holds exactly what it owes, and money in = money out + held."""
 
 import atexit
+import contextlib
 import random
 import tempfile
 from pathlib import Path
@@ -52,7 +53,10 @@ class GameMoney(RuleBasedStateMachine):
         self.core = sc.core_of(CFG, DATA)
         self.job = sc.award(self.arena, self.core, 4)
         self.roots = sc.commit_trace(self.arena, self.job, self.solver, 4)
-        self.oracles = {r: ExactOracle(CFG, DATA, (Tamper(1, 3, nudge("a1")),) if w else ()) for r, w in zip(CHALLENGERS, wrong)}
+        self.oracles = {
+            r: ExactOracle(CFG, DATA, (Tamper(1, 3, nudge("a1")),) if w else ())
+            for r, w in zip(CHALLENGERS, wrong, strict=False)
+        }
         self.games: list[int] = []
         self.wallet_start = {r: c.balance() for r, c in self.arena.chains.items()}
         self.inside_start = self._inside()
@@ -62,8 +66,10 @@ class GameMoney(RuleBasedStateMachine):
         # every action
         rng = random.Random(seed)
         script = [("open", rng.randrange(2**16)) for _ in range(rng.randint(1, 3))]
-        script += [(rng.choices(["move", "open", "time", "claim", "finalize"], [80, 3, 7, 5, 5])[0], rng.randrange(2**16))
-                   for _ in range(60)]
+        script += [
+            (rng.choices(["move", "open", "time", "claim", "finalize"], [80, 3, 7, 5, 5])[0], rng.randrange(2**16))
+            for _ in range(60)
+        ]
         for action, n in script:
             if action == "open":
                 self.open_game(CHALLENGERS[n % 3], n % 4, (2, 3, 8)[n % 3])
@@ -79,14 +85,15 @@ class GameMoney(RuleBasedStateMachine):
 
     def _inside(self) -> int:
         a = self.arena
-        return sum(a.chains["deployer"].balance(a.addresses[k]) for k in ("DisputeGame", "JobMarket", "Staking", "VerifierPool"))
+        return sum(
+            a.chains["deployer"].balance(a.addresses[k])
+            for k in ("DisputeGame", "JobMarket", "Staking", "VerifierPool")
+        )
 
     @rule(who=st.sampled_from(CHALLENGERS), window=st.integers(0, 3), degree=st.sampled_from([2, 3, 8]))
     def open_game(self, who, window, degree):
-        try:
+        with contextlib.suppress(TrainyardError):  # not allowed now (job over, disputes closed): nothing may have moved
             self.games.append(self.arena.client(who).challenge(self.job, self.core, window, degree))
-        except TrainyardError:
-            pass  # not allowed now (job over, disputes closed): nothing may have moved
 
     @rule(n=st.integers(0, 2**16))
     def move(self, n):
@@ -100,14 +107,12 @@ class GameMoney(RuleBasedStateMachine):
         view = self.arena.client("deployer").view(g)
         if view.phase.over:
             return
-        who = [r for r in CHALLENGERS if self.arena.address(r) == view.challenger][0]
+        who = next(r for r in CHALLENGERS if self.arena.address(r) == view.challenger)
         mover, waiter = ("solver", who) if view.solver_turn else (who, "solver")
         party = waiter if n % 5 == 4 else mover  # the waiting side calls the timeout once the mover's clock ran out
         oracle = self.solver if party == "solver" else self.oracles[who]
-        try:
+        with contextlib.suppress(TrainyardError):
             step_once(self.arena.client(party), "solver" if party == "solver" else "challenger", oracle, g, self.core)
-        except TrainyardError:
-            pass
 
     @rule(seconds=st.sampled_from([60, 3600, 24 * 3600 + 1]))
     def time_passes(self, seconds):
@@ -123,10 +128,8 @@ class GameMoney(RuleBasedStateMachine):
 
     @rule()
     def finalize(self):
-        try:
+        with contextlib.suppress(TrainyardError):
             self.arena.market("submitter").finalize(self.job)
-        except TrainyardError:
-            pass
 
     @invariant()
     def contracts_hold_what_they_owe(self):
@@ -146,17 +149,30 @@ class GameMoney(RuleBasedStateMachine):
         m = Market(c)
         job = m.job(self.job)
         escrow = 0 if job.state.is_over else job.price
-        assert c.balance(a.addresses["JobMarket"]) == escrow + sum(int(c.call(m.market.functions.credits(x))) for x in everyone)
+        assert c.balance(a.addresses["JobMarket"]) == escrow + sum(
+            int(c.call(m.market.functions.credits(x))) for x in everyone
+        )
         s = m.staking.functions
-        held = sum(int(c.call(s.freeStake(x))) + int(c.call(s.lockedStake(x))) + int(c.call(s.unbonding(x))[0])
-                   + int(c.call(s.credits(x))) for x in everyone)
+        held = sum(
+            int(c.call(s.freeStake(x)))
+            + int(c.call(s.lockedStake(x)))
+            + int(c.call(s.unbonding(x))[0])
+            + int(c.call(s.credits(x)))
+            for x in everyone
+        )
         assert c.balance(a.addresses["Staking"]) == held + int(c.call(s.totalBurned()))
         # money in = money out + held: what left the wallets (gas added back) is exactly what the contracts gained
         moved = sum(a.chains[r].balance() - self.wallet_start[r] for r in sc.ROLES)
-        fees = sum(g.fee for g in a.gas[self.gas_start:])
+        fees = sum(g.fee for g in a.gas[self.gas_start :])
         assert moved + fees == -(self._inside() - self.inside_start)
 
 
-GameMoney.TestCase.settings = settings(max_examples=8, stateful_step_count=10, deadline=None, database=None,
-                                       derandomize=True, suppress_health_check=list(HealthCheck))
+GameMoney.TestCase.settings = settings(
+    max_examples=8,
+    stateful_step_count=10,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
 test_game_money = GameMoney.TestCase

@@ -26,7 +26,7 @@ def core_with(**changes):
     """CORE with some fields changed (by the SpecCore field names of trainyard/spec_core.py)."""
     names = ("doc_hash", "initial_root", "data_root", "n_train", "batch_size", "checkpoint_interval", "seed", "lr",
              "momentum", "layers")
-    return tuple(changes.get(n, v) for n, v in zip(names, CORE))
+    return tuple(changes.get(n, v) for n, v in zip(names, CORE, strict=True))
 
 
 SPEC_HASH = spec_hash(CORE)

@@ -16,12 +16,11 @@ tries to release a bid twice, another's bid, or the winner's. After every step:
 
 import brownie
 from brownie import web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from conftest import CORE, ETH, INTERIOR, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, commitment, salt
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-
-from conftest import CORE, ETH, INTERIOR, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, commitment, salt
+from web3.exceptions import ContractCustomError, ContractLogicError
 
 BPS = 10_000
 OPEN, CANCELLED, REFUNDED, FINALIZED, SLASHED = range(5)
@@ -92,7 +91,7 @@ class _Web3Contract:
             out = fn(*args).call()
             outputs = fn(*args).abi["outputs"]
             if len(outputs) == 1 and outputs[0]["type"] == "tuple":
-                return {c["name"]: v for c, v in zip(outputs[0]["components"], out)}
+                return {c["name"]: v for c, v in zip(outputs[0]["components"], out, strict=True)}
             return out
 
         return invoke
@@ -121,16 +120,18 @@ class Money(RuleBasedStateMachine):
         self.market.setDisputeGame(self.game, {"from": owner})
         self.attacker = _deploy(self.Attacker, sender=self.attacker_owner)
         self.atk = str(self.attacker)
-        everyone = self.people + [self.atk]
-        self.free = {a: 0 for a in everyone}
-        self.locked = {a: 0 for a in everyone}
-        self.unbonding = {a: 0 for a in everyone}
-        self.s_credit = {a: 0 for a in everyone + [self.game]}
-        self.m_credit = {a: 0 for a in everyone + [self.game]}
+        everyone = [*self.people, self.atk]
+        self.free = dict.fromkeys(everyone, 0)
+        self.locked = dict.fromkeys(everyone, 0)
+        self.unbonding = dict.fromkeys(everyone, 0)
+        self.s_credit = dict.fromkeys([*everyone, self.game], 0)
+        self.m_credit = dict.fromkeys([*everyone, self.game], 0)
         self.burned = 0
-        self.jobs = []  # dicts: submitter, max, bids [{bidder, price, salt, revealed}], settled, winner, price, outcome, leaves, result, disputes
+        # dicts: submitter, max, bids [{bidder, price, salt, revealed}], settled, winner, price, outcome, leaves,
+        # result, disputes
+        self.jobs = []
         # start from a market with stake and jobs, so that short random sequences already reach the later phases
-        for n, a in enumerate(self.people):
+        for n in range(len(self.people)):
             self.deposit(n, 2 * ETH)
         for who, prices, skip, stage, attack in rounds:
             self.round(who, prices, skip, stage, attack)
@@ -192,8 +193,21 @@ class Money(RuleBasedStateMachine):
     def post(self, who, price):
         a = self.people[who]
         self.market.postJob(CORE, "spec", (STAKE, 2, 600, 600, 6000, 600), {"from": a, "value": price})
-        self.jobs.append(dict(id=len(self.jobs) + 1, submitter=a, max=price, bids=[], settled=False, winner=None, price=0, outcome=OPEN,
-                              leaves=0, result=False, disputes=0))
+        self.jobs.append(
+            {
+                "id": len(self.jobs) + 1,
+                "submitter": a,
+                "max": price,
+                "bids": [],
+                "settled": False,
+                "winner": None,
+                "price": 0,
+                "outcome": OPEN,
+                "leaves": 0,
+                "result": False,
+                "disputes": 0,
+            }
+        )
 
     @rule(i=job_pick)
     def cancel(self, i):
@@ -217,7 +231,7 @@ class Money(RuleBasedStateMachine):
             assert self.free[a] >= STAKE and a != j["submitter"]
             self.free[a] -= STAKE
             self.locked[a] += STAKE
-            j["bids"].append(dict(bidder=a, price=price, salt=s, revealed=False, released=False))
+            j["bids"].append({"bidder": a, "price": price, "salt": s, "revealed": False, "released": False})
 
     @rule(i=job_pick, k=st.integers(min_value=0, max_value=20), honest=st.booleans())
     def reveal(self, i, k, honest):
@@ -305,11 +319,16 @@ class Money(RuleBasedStateMachine):
         bids = [(str(self.market), 0, self.market.encode("commitBid", j["id"], commitment(j["id"], self.atk, 0, s)))
                 for s in salts]
         bidding = self._state(j["id"] - 1) == BIDDING
-        if self._try(self.attacker.batch, deposit + bids, {"from": self.attacker_owner, "value": n * STAKE}) is not None:
+        if (
+            self._try(self.attacker.batch, deposit + bids, {"from": self.attacker_owner, "value": n * STAKE})
+            is not None
+        ):
             assert bidding
             self.locked[self.atk] += n * STAKE  # deposited and locked in the same batch: free is unchanged
             self.hits["attacker_jams"] += 1
-            j["bids"] += [dict(bidder=self.atk, price=0, salt=s, revealed=False, released=False) for s in salts]
+            j["bids"] += [
+                {"bidder": self.atk, "price": 0, "salt": s, "revealed": False, "released": False} for s in salts
+            ]
 
     @rule(i=job_pick)
     def attacker_reveals_void(self, i):
@@ -525,7 +544,7 @@ class Money(RuleBasedStateMachine):
         pools = sum(self.free.values()) + sum(self.locked.values()) + sum(self.unbonding.values())
         assert _bal(self.staking) == pools + sum(self.s_credit.values()) + self.burned
         assert self.staking.totalBurned() == self.burned
-        for a in self.people + [self.atk]:
+        for a in [*self.people, self.atk]:
             assert self.staking.freeStake(a) == self.free[a]
             assert self.staking.lockedStake(a) == self.locked[a]
             assert self.staking.lockedBy(self.market, a) == self.locked[a]  # the market is the only locker here
@@ -540,7 +559,7 @@ class Money(RuleBasedStateMachine):
             if j["outcome"] == OPEN:
                 escrow += j["price"] if j["settled"] else j["max"]
         assert _bal(self.market) == escrow + sum(self.m_credit.values())
-        for a in self.people + [self.atk]:
+        for a in [*self.people, self.atk]:
             assert self.market.credits(a) == self.m_credit[a]
 
 
@@ -551,12 +570,15 @@ def test_money_is_conserved(Staking, JobMarket, Attacker, one_step, accounts, ga
     Money.owner = accounts[0]
     Money.people = list(accounts[1:6])
     Money.game = game
-    Money.TestCase.settings = settings(max_examples=50, stateful_step_count=25, deadline=None, database=None, derandomize=True)
+    Money.TestCase.settings = settings(
+        max_examples=50, stateful_step_count=25, deadline=None, database=None, derandomize=True
+    )
     brownie.chain.mine()
     from hypothesis.stateful import run_state_machine_as_test
 
-    Money.hits = {k: 0 for k in ("release", "attacker_jams", "attacker_reveals_void", "attacker_releases",
-                                 "attacker_refused")}
+    Money.hits = dict.fromkeys(
+        ("release", "attacker_jams", "attacker_reveals_void", "attacker_releases", "attacker_refused"), 0
+    )
     run_state_machine_as_test(Money, settings=Money.TestCase.settings)
     print("release paths taken:", Money.hits)
     assert all(Money.hits.values()), Money.hits  # every release path was taken, not only refused

@@ -2,15 +2,37 @@
 
 import brownie
 import pytest
+from conftest import (
+    CORE,
+    ETH,
+    INTERIOR,
+    PARAMS,
+    REVEAL_PENALTY_BPS,
+    SLASH_REWARD_BPS,
+    SPEC_HASH,
+    balance,
+    core_with,
+    typed_error,
+)
 
 from trainyard import merkle
 from trainyard.runtime.commit import trace_leaf
 
-from conftest import (CORE, ETH, INTERIOR, PARAMS, REVEAL_PENALTY_BPS, SLASH_REWARD_BPS, SPEC_HASH, balance, commitment,
-                      core_with, salt, typed_error)
-
 # JobState
-NONE, BIDDING, REVEALING, AWAITING, TRAINING, CHALLENGE, DISPUTED, FINALIZABLE, FINALIZED, CANCELLED, REFUNDED, SLASHED = range(12)
+(
+    NONE,
+    BIDDING,
+    REVEALING,
+    AWAITING,
+    TRAINING,
+    CHALLENGE,
+    DISPUTED,
+    FINALIZABLE,
+    FINALIZED,
+    CANCELLED,
+    REFUNDED,
+    SLASHED,
+) = range(12)
 MAX = ETH // 2
 
 

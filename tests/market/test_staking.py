@@ -3,7 +3,6 @@ locked, wiring once with no key left over anyone's stake, credits."""
 
 import brownie
 import pytest
-
 from conftest import ETH, UNBONDING, balance, typed_error
 
 
@@ -117,7 +116,7 @@ def test_no_key_over_anyones_stake_after_wiring(staking, market, accounts):
             staking.withdraw({"from": who})  # nothing of its own unbonding; never the victim's
         with brownie.reverts(typed_error("StakingNoCredit", str(who))):
             staking.claimCredit({"from": who})
-    assert staking.freeStake(victim) == ETH and tuple(staking.unbonding(victim))[0] == ETH
+    assert staking.freeStake(victim) == ETH and next(iter(staking.unbonding(victim))) == ETH
     assert staking.lockedStake(victim) == 0 and staking.totalBurned() == 0
     assert "owner" not in dir(staking) and "setAuthorized" not in dir(staking)
 

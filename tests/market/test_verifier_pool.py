@@ -6,7 +6,6 @@ tests/adversarial/test_strategies.py.)"""
 
 import brownie
 import pytest
-
 from conftest import ETH, PARAMS, SLASH_REWARD_BPS, balance, typed_error
 
 from trainyard import merkle
@@ -185,7 +184,7 @@ def _openings(pool, digests=DIGESTS):
     trace = [TraceLeaf(ROOTS[w], "c", commit.interior_root(DIGESTS[w])) for w in range(4)]
     ws, js = pool.samples(2, 4, 4)
     return [(*open_leaf(trace, w), digests[w][j], merkle.proof(commit.interior_leaves(digests[w]), j))
-            for w, j in zip(ws, js)]
+            for w, j in zip(ws, js, strict=True)]
 
 
 def test_approval_of_a_finalized_job_earns_the_fee_and_frees_the_stake(pool, rnd, market, staking, submitter, solvers,
@@ -312,7 +311,7 @@ def test_samples_are_strictly_inside_their_window_and_match_the_python_twin(pool
         stride = commit.interior_stride(interval)
         for windows in (1, 4, 64):
             ws, js = pool.samples(2, windows, interval)
-            got = list(zip(ws, js))
+            got = list(zip(ws, js, strict=True))
             assert got == twin.sample_points(seed, windows, interval, SAMPLE_BPS)
             assert len(got) == twin.sample_count(windows, SAMPLE_BPS)
             for w, j in got:

@@ -59,7 +59,10 @@ def matrices(draw, lo=-CLAMP, hi=CLAMP):
 @given(matrices())
 def test_matmul_paths_agree_with_big_int_reference(ab):
     a, b = ab
-    ref = [[sum(int(a[i, t]) * int(b[t, j]) for t in range(a.shape[1])) for j in range(b.shape[1])] for i in range(a.shape[0])]
+    ref = [
+        [sum(int(a[i, t]) * int(b[t, j]) for t in range(a.shape[1])) for j in range(b.shape[1])]
+        for i in range(a.shape[0])
+    ]
     assert matmul(a, b, "float64").tolist() == ref
     assert matmul(a, b, "int64").tolist() == ref
     assert matmul(a, b, "auto").tolist() == ref
@@ -97,7 +100,7 @@ def _exp2_ref(f: int) -> int:
 def test_exp2_frac_matches_reference_and_is_close_to_2_pow_f(fs):
     got = exp2_frac(torch.tensor(fs)).tolist()
     assert got == [_exp2_ref(f) for f in fs]
-    for f, g in zip(fs, got):
+    for f, g in zip(fs, got, strict=True):
         assert abs(g - 2 ** (f / ONE) * ONE) <= 16  # Taylor series to f^5: error below 2.5e-4 of ONE
 
 

@@ -96,5 +96,5 @@ def test_perturbed_state_differs_at_every_op_root():
     bad_state = rt.State(state.step, state.layers, {k: v.clone() for k, v in state.tensors.items()})
     bad_state.tensors["l1.weight"][0, 0] += 1
     bad, _ = trace_step(cfg, data, bad_state)
-    assert all(a.root != b.root for a, b in zip(records, bad))
+    assert all(a.root != b.root for a, b in zip(records, bad, strict=True))
     assert len(records) == len(bad)

@@ -346,7 +346,10 @@ def _toy(*ops):
 def _malformed():
     """(description, malformed program, the message it must be refused with). Each breaks one rule."""
     p = _small()  # ops: 0 load a0, 1 load y, 2 linear0, 3 relu0, 4 linear1, 5 softmax, 6 gw1, 7 gb1, 8 gi1, ...
-    s = lambda name: _slot(p, name)
+
+    def s(name):
+        return _slot(p, name)
+
     n = len(p.slots)
     dup_slots = (*p.slots[:1], dataclasses.replace(p.slots[1], name=p.slots[0].name), *p.slots[2:])
     momentum = Op(OpKind.MOMENTUM, (1, 5), 1, (3,), (ONE // 2, 16, MOMENTUM_CLAMP))
@@ -492,7 +495,7 @@ def test_run_step_refuses_slots_and_batches_that_do_not_fit_the_program(digits):
          r"slot 0 \(l0.weight\) must hold int64 \(8, 64\) at the start of a step, got nothing"),
         ([slots[0].T.contiguous(), *slots[1:]], x, y, "slot 0 \\(l0.weight\\) must hold int64 \\(8, 64\\)"),
         ([slots[0].double(), *slots[1:]], x, y, "got torch.float64"),
-        (slots[:-1] + [torch.zeros(10, dtype=torch.int64)], x, y, "intermediate slot: it must be empty"),
+        ([*slots[:-1], torch.zeros(10, dtype=torch.int64)], x, y, "intermediate slot: it must be empty"),
         (slots, x.double(), y, "the batch's features must be int64"),
         (slots, x.clone().fill_(CLAMP + 1), y, "features must lie within ±1048576"),
         (slots, x, y + 10, "labels must lie in 0..9"),
@@ -528,4 +531,4 @@ def test_run_step_validates_the_program_every_time_it_is_malformed(digits):
                                                       for o in program.ops))
     want = run_step(program, slots, *batch)
     got = run_step(as_lists, slots, *batch)
-    assert all(a is None and b is None or torch.equal(a, b) for a, b in zip(want, got, strict=True))
+    assert all((a is None and b is None) or torch.equal(a, b) for a, b in zip(want, got, strict=True))

@@ -47,7 +47,12 @@ def step_ref(cfg, tensors, x, y):
     a, z = [x], []
     for l in range(n):
         W, b = T[f"l{l}.weight"], T[f"l{l}.bias"]
-        z.append([[cl(rs(sum(ai * wj for ai, wj in zip(row, W[o]))) + b[o]) for o in range(len(W))] for row in a[l]])
+        z.append(
+            [
+                [cl(rs(sum(ai * wj for ai, wj in zip(row, W[o], strict=True))) + b[o]) for o in range(len(W))]
+                for row in a[l]
+            ]
+        )
         if l < n - 1:
             a.append([[max(v, 0) for v in row] for row in z[l]])
     g = [softmax_ref(row) for row in z[-1]]
@@ -57,12 +62,15 @@ def step_ref(cfg, tensors, x, y):
     for l in range(n - 1, -1, -1):
         W = T[f"l{l}.weight"]
         out, inp = len(W), len(W[0])
-        grads[f"l{l}.weight"] = [[cl(rs(sum(g[i][o] * a[l][i][j] for i in range(B)))) for j in range(inp)]
-                                 for o in range(out)]
+        grads[f"l{l}.weight"] = [
+            [cl(rs(sum(g[i][o] * a[l][i][j] for i in range(B)))) for j in range(inp)] for o in range(out)
+        ]
         grads[f"l{l}.bias"] = [cl(sum(g[i][o] for i in range(B))) for o in range(out)]
         if l > 0:
-            g = [[cl(rs(sum(g[i][o] * W[o][j] for o in range(out)))) if z[l - 1][i][j] > 0 else 0
-                  for j in range(inp)] for i in range(B)]
+            g = [
+                [cl(rs(sum(g[i][o] * W[o][j] for o in range(out)))) if z[l - 1][i][j] > 0 else 0 for j in range(inp)]
+                for i in range(B)
+            ]
     mu, lr = cfg.momentum_fixed, cfg.lr_fixed
 
     def upd(p, gr, m):
@@ -93,8 +101,15 @@ def setups(draw):
     B = draw(st.integers(1, 5))
     mom = draw(st.sampled_from([0.0, 0.5, 0.9]))
     lr = draw(st.sampled_from([0.01, 0.05, 0.5, 4.0]))
-    cfg = rt.TrainConfig(layers=layers, learning_rate=lr, batch_size=B, steps=1, checkpoint_interval=1,
-                         seed=draw(st.integers(0, 2**64 - 1)), momentum=mom)
+    cfg = rt.TrainConfig(
+        layers=layers,
+        learning_rate=lr,
+        batch_size=B,
+        steps=1,
+        checkpoint_interval=1,
+        seed=draw(st.integers(0, 2**64 - 1)),
+        momentum=mom,
+    )
     # values anywhere in the clamp range (most draws saturate somewhere), or small ones (no saturation)
     big = draw(st.booleans())
     bound = CLAMP if big else ONE
@@ -108,8 +123,13 @@ def setups(draw):
     data = rt.Dataset.from_arrays(x, y, test)
     state = rt.init_state(cfg, data)
     for name, t in state.tensors.items():
-        vals = draw(st.lists(val if "momentum" not in name else st.integers(-MOMENTUM_CLAMP, MOMENTUM_CLAMP),
-                             min_size=t.numel(), max_size=t.numel()))
+        vals = draw(
+            st.lists(
+                val if "momentum" not in name else st.integers(-MOMENTUM_CLAMP, MOMENTUM_CLAMP),
+                min_size=t.numel(),
+                max_size=t.numel(),
+            )
+        )
         state.tensors[name] = torch.tensor(vals, dtype=torch.int64).reshape(t.shape)
     return cfg, data, state
 

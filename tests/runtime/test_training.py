@@ -26,7 +26,7 @@ def _trace(cfg, data, **kw):
     for w in range(cfg.steps // cfg.checkpoint_interval):
         digests: list[bytes] = []  # the interior digests (here of every step) must be as reproducible as the roots
         state = rt.train(cfg, data, state, cfg.checkpoint_interval,
-                         observe=lambda s: digests.append(rt.state_digest(s.step, s.tensors)), **kw)
+                         observe=lambda s, digests=digests: digests.append(rt.state_digest(s.step, s.tensors)), **kw)
         leaves.append(rt.trace_leaf(w, state.root(), f"cid-{w}", rt.interior_root(digests)))
     return rt.trace_root(leaves), state
 
@@ -99,7 +99,14 @@ def test_dataset_npz_roundtrip_is_byte_stable(digits):
 
 
 def test_validate_config_rejects_unguaranteed_bounds(digits):
-    ok = dict(layers=(64, 32, 10), learning_rate=0.05, batch_size=32, steps=100, checkpoint_interval=50, seed=1)
+    ok = {
+        "layers": (64, 32, 10),
+        "learning_rate": 0.05,
+        "batch_size": 32,
+        "steps": 100,
+        "checkpoint_interval": 50,
+        "seed": 1,
+    }
     rt.validate_config(rt.TrainConfig(**ok), digits)
     for bad, msg in [
         ({"layers": (64, 5000, 10)}, "widths"),
@@ -125,8 +132,15 @@ def test_export_loads_into_torch_sequential(cfg, digits):
 
 
 def test_digits_accuracy_close_to_float32(digits):
-    cfg = rt.TrainConfig(layers=(64, 64, 10), learning_rate=0.05, batch_size=32, steps=1000, checkpoint_interval=250,
-                         seed=7, momentum=0.9)
+    cfg = rt.TrainConfig(
+        layers=(64, 64, 10),
+        learning_rate=0.05,
+        batch_size=32,
+        steps=1000,
+        checkpoint_interval=250,
+        seed=7,
+        momentum=0.9,
+    )
     exact = rt.evaluate(cfg, digits, rt.train(cfg, digits, rt.init_state(cfg, digits), cfg.steps))
     f32 = rt.train_float32(cfg, digits)
     print(f"digits_accuracy_exact: {exact:.4f}\ndigits_accuracy_float32: {f32:.4f}")

@@ -27,10 +27,26 @@ POLICY = SolverPolicy(price=ETH // 5, target_stake=2 * ETH)
 
 def job(state: JobState = JobState.BIDDING, **kw) -> JobView:
     base = JobView(
-        job_id=1, state=state, submitter=OTHER, spec_hash=b"\x01" * 32, spec_cid="bafk", max_price=ETH // 2,
-        stake_per_bid=ETH, num_windows=4, bid_deadline=1000, reveal_deadline=2000, train_deadline=9000,
-        challenge_period=600, bid_count=0, winner=ZERO_ADDRESS, leader=ZERO_ADDRESS, price=0, leaf_count=0, trace_root=b"\x00" * 32,
-        result_at=0, open_disputes=0,
+        job_id=1,
+        state=state,
+        submitter=OTHER,
+        spec_hash=b"\x01" * 32,
+        spec_cid="bafk",
+        max_price=ETH // 2,
+        stake_per_bid=ETH,
+        num_windows=4,
+        bid_deadline=1000,
+        reveal_deadline=2000,
+        train_deadline=9000,
+        challenge_period=600,
+        bid_count=0,
+        winner=ZERO_ADDRESS,
+        leader=ZERO_ADDRESS,
+        price=0,
+        leaf_count=0,
+        trace_root=b"\x00" * 32,
+        result_at=0,
+        open_disputes=0,
     )
     return replace(base, **kw)
 
@@ -93,8 +109,14 @@ def test_loser_releases_its_bid_after_reveal_deadline_which_settles_on_the_way()
 
 def test_loser_releases_its_bid_once_in_every_settled_state():
     bid = BidRecord(1, ETH // 5, b"s" * 32, index=2, revealed=True)
-    for state in (JobState.TRAINING, JobState.CHALLENGE, JobState.DISPUTED, JobState.FINALIZABLE,
-                  JobState.FINALIZED, JobState.SLASHED):
+    for state in (
+        JobState.TRAINING,
+        JobState.CHALLENGE,
+        JobState.DISPUTED,
+        JobState.FINALIZABLE,
+        JobState.FINALIZED,
+        JobState.SLASHED,
+    ):
         assert next_actions(view(job(state, winner=OTHER), bids={1: bid}), POLICY) == [ReleaseBid(1, 2)]
         assert next_actions(view(job(state, winner=OTHER), bids={1: replace(bid, released=True)}), POLICY) == []
 
@@ -107,7 +129,9 @@ def test_every_bid_of_a_refunded_job_is_released():
 def test_an_unrevealed_bid_is_released_too_after_the_reveal_period():
     # a solver that missed its reveal (it was down) still takes back its stake less the penalty
     bid = BidRecord(1, ETH // 5, b"s" * 32, index=1, revealed=False)
-    assert next_actions(view(job(JobState.AWAITING_SETTLEMENT, leader=OTHER), bids={1: bid}), POLICY) == [ReleaseBid(1, 1)]
+    assert next_actions(view(job(JobState.AWAITING_SETTLEMENT, leader=OTHER), bids={1: bid}), POLICY) == [
+        ReleaseBid(1, 1)
+    ]
     assert next_actions(view(job(JobState.TRAINING, winner=OTHER), bids={1: bid}), POLICY) == [ReleaseBid(1, 1)]
 
 
@@ -151,5 +175,9 @@ def test_winner_keeps_training_while_a_dispute_is_open_until_the_result():
     assert next_actions(v, POLICY) == [TrainWindow(1, 2)]
     v = view(job(JobState.DISPUTED, winner=ME, leaf_count=4, open_disputes=1), locked_stake=ETH, free_stake=ETH)
     assert next_actions(v, POLICY) == [SubmitResult(1)]
-    v = view(job(JobState.DISPUTED, winner=ME, leaf_count=4, result_at=3000, open_disputes=1), locked_stake=ETH, free_stake=ETH)
+    v = view(
+        job(JobState.DISPUTED, winner=ME, leaf_count=4, result_at=3000, open_disputes=1),
+        locked_stake=ETH,
+        free_stake=ETH,
+    )
     assert next_actions(v, POLICY) == []

@@ -56,7 +56,8 @@ class ChallengerMemory:
         self.db.execute("DELETE FROM pending WHERE job_id = ?", (job_id,))
 
     def games(self) -> list[tuple[int, int, int]]:
-        return [tuple(map(int, r)) for r in self.db.execute("SELECT game_id, job_id, window FROM games ORDER BY game_id")]  # type: ignore[misc]
+        rows = self.db.execute("SELECT game_id, job_id, window FROM games ORDER BY game_id")
+        return [(int(game_id), int(job_id), int(window)) for game_id, job_id, window in rows]
 
     def finish(self, kind: Kind, id_: int) -> None:
         self.db.execute("INSERT OR IGNORE INTO finished VALUES (?, ?)", (kind.value, id_))

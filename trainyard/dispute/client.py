@@ -45,7 +45,7 @@ class DisputeClient:
     # -- reads ----------------------------------------------------------------------------------------------
     def view(self, game_id: int) -> GameView:
         g = self.chain.call(self.game_contract.functions.game(game_id))
-        mover, deadline = self.chain.call(self.game_contract.functions.deadline(game_id))
+        _mover, deadline = self.chain.call(self.game_contract.functions.deadline(game_id))
         (challenger, _last, _st, phase, solver_turn, degree, out_index, _outs, solver, _ct, window, _oc, job_id, lo, hi,
          step, _bond, chunk, *_rest) = g
         return GameView(game_id, int(job_id), str(challenger), str(solver), Phase(int(phase)), bool(solver_turn),
@@ -55,7 +55,7 @@ class DisputeClient:
     def raw(self, game_id: int) -> dict[str, Any]:
         fn = self.game_contract.functions.game(game_id)
         comps = fn.abi["outputs"][0]["components"]
-        return {c["name"]: v for c, v in zip(comps, self.chain.call(fn))}
+        return {c["name"]: v for c, v in zip(comps, self.chain.call(fn), strict=True)}
 
     def posted(self, game_id: int, from_block: int = 0) -> Posted:
         """The latest roots, op reveal and chunk the solver posted in this game."""
@@ -89,9 +89,13 @@ class DisputeClient:
 
     def trace(self, job_id: int) -> list[TraceLeaf]:
         """Every committed window's leaf, from the market's events (the trace as it is now)."""
-        evs = sorted(self.chain.events("JobMarket", "TraceCommitted", 0, jobId=job_id), key=lambda e: e["args"]["window"])
-        return [TraceLeaf(bytes(e["args"]["stateRoot"]), str(e["args"]["checkpointCID"]), bytes(e["args"]["interiorRoot"]))
-                for e in evs]
+        evs = sorted(
+            self.chain.events("JobMarket", "TraceCommitted", 0, jobId=job_id), key=lambda e: e["args"]["window"]
+        )
+        return [
+            TraceLeaf(bytes(e["args"]["stateRoot"]), str(e["args"]["checkpointCID"]), bytes(e["args"]["interiorRoot"]))
+            for e in evs
+        ]
 
     def market_decided(self, job_id: int) -> bool:
         """Whether the job is decided with games possibly still live (slashed: by a game or a training timeout)."""
@@ -101,23 +105,29 @@ class DisputeClient:
         return int(self.chain.call(self.game_contract.functions.bond()))
 
     def credit(self, account: str | None = None) -> int:
-        return int(self.chain.call(self.game_contract.functions.credits(to_checksum_address(account or self.chain.address))))
+        return int(
+            self.chain.call(self.game_contract.functions.credits(to_checksum_address(account or self.chain.address)))
+        )
 
     # -- writes ---------------------------------------------------------------------------------------------
-    def challenge_fn(self, job_id: int, core: SpecCore, window: int, degree: int = 2,
-                     trace: list[TraceLeaf] | None = None) -> Any:
+    def challenge_fn(
+        self, job_id: int, core: SpecCore, window: int, degree: int = 2, trace: list[TraceLeaf] | None = None
+    ) -> Any:
         """The ``challenge`` call opening leaf ``window``, with proofs made against ``trace`` (default: the trace now)
         and the leaf count they were made against, so that a commit mined first does not void them."""
         trace = self.trace(job_id) if trace is None else trace
         prev = open_leaf(trace, window - 1) if window > 0 else (b"\x00" * 32, b"\x00" * 32, b"\x00" * 32, [])
-        return self.game_contract.functions.challenge(job_id, core.abi_tuple(), window, len(trace), prev,
-                                                      open_leaf(trace, window), degree)
+        return self.game_contract.functions.challenge(
+            job_id, core.abi_tuple(), window, len(trace), prev, open_leaf(trace, window), degree
+        )
 
-    def challenge(self, job_id: int, core: SpecCore, window: int, degree: int = 2,
-                  trace: list[TraceLeaf] | None = None) -> int:
+    def challenge(
+        self, job_id: int, core: SpecCore, window: int, degree: int = 2, trace: list[TraceLeaf] | None = None
+    ) -> int:
         """Open a game on trace leaf ``window`` (leaves rebuilt from the market's events unless ``trace`` is given)."""
-        receipt = self.chain.transact(self.challenge_fn(job_id, core, window, degree, trace), value=self.bond(),
-                                      label="challenge")
+        receipt = self.chain.transact(
+            self.challenge_fn(job_id, core, window, degree, trace), value=self.bond(), label="challenge"
+        )
         (ev,) = self.game_contract.events.GameOpened().process_receipt(receipt, errors=DISCARD)
         return int(ev["args"]["gameId"])
 

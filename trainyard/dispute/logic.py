@@ -129,13 +129,15 @@ def points(lo: int, hi: int, degree: int) -> list[int]:
 def first_disagreement(theirs: list[bytes], mine: list[bytes]) -> int:
     """The first segment whose end this party disputes: the index of the first differing root, or the last
     segment (whose end is the disputed root already on chain) when all posted roots agree."""
-    for j, (a, b) in enumerate(zip(theirs, mine)):
+    for j, (a, b) in enumerate(zip(theirs, mine, strict=False)):
         if a != b:
             return j
     return len(theirs)
 
 
-def first_bad_window(claimed: list[bytes], oracle: ExactOracle, interval: int, windows: list[int] | None = None) -> int | None:
+def first_bad_window(
+    claimed: list[bytes], oracle: ExactOracle, interval: int, windows: list[int] | None = None
+) -> int | None:
     """The first window (of ``windows``, default all) whose claimed state root differs from the oracle's."""
     for w in windows if windows is not None else range(len(claimed)):
         if claimed[w] != oracle.state_root((w + 1) * interval):
@@ -164,7 +166,9 @@ def solver_move(view: GameView, oracle: ExactOracle) -> Move | None:
         prev = oracle.machine_values(view.step, view.hi - 1)
         _, live = oracle.machine(view.step, view.hi)
         nxt = oracle.machine_values(view.step, view.hi)
-        hashes = [witness.tensor_leaf_hashes(live[name]) for name in witness.output_names(op, oracle.n_layers, momentum)]
+        hashes = [
+            witness.tensor_leaf_hashes(live[name]) for name in witness.output_names(op, oracle.n_layers, momentum)
+        ]
         return RevealOp(prev, nxt, hashes)
     if view.phase == Phase.REVEAL_CHUNK:
         _, live = oracle.machine(view.step, view.hi)
@@ -198,6 +202,8 @@ def challenger_move(view: GameView, oracle: ExactOracle, posted: Posted) -> Move
         mine_chunk = witness.chunk_data(live[names[view.out_index]], view.chunk)
         e = witness.differing_element(witness.chunk_values(mine_chunk), witness.chunk_values(posted.chunk))
         prev_step, prev_live = oracle.machine(view.step, view.hi - 1)
-        args = witness.prove_element_args(oracle.cfg, oracle.data, prev_step, prev_live, op, view.out_index, view.chunk, e)
+        args = witness.prove_element_args(
+            oracle.cfg, oracle.data, prev_step, prev_live, op, view.out_index, view.chunk, e
+        )
         return ProveElement(posted.chunk, e, args["prev_values"], args["inputs"], args["row"])
     return None

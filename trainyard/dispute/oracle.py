@@ -59,7 +59,9 @@ class ExactOracle:
     def known(self, state: State) -> None:
         """Trust ``state`` (e.g. a checkpoint whose root matched); later states are trained from it."""
         self._pinned[state.step] = _clone(state)
-        self._interior = {w: d for w, d in self._interior.items() if (w + 1) * self.cfg.checkpoint_interval <= state.step}
+        self._interior = {
+            w: d for w, d in self._interior.items() if (w + 1) * self.cfg.checkpoint_interval <= state.step
+        }
 
     def state(self, at: int) -> State:
         """The state after ``at`` steps (a copy the caller may keep)."""

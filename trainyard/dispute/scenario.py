@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from eth_account import Account
+from eth_typing import ChecksumAddress
 
 from trainyard.chain import Chain, GasRecord
 from trainyard.deploy import Economics, deploy
@@ -30,7 +31,7 @@ ROLES = ("deployer", "submitter", "solver", "challenger", "challenger2", "challe
 class Arena:
     rpc_url: str
     chains: dict[str, Chain]
-    addresses: dict[str, str]
+    addresses: dict[str, ChecksumAddress]
     gas: list[GasRecord] = field(default_factory=list)
 
     def market(self, role: str) -> Market:
@@ -53,7 +54,7 @@ def arena(rpc_url: str, home: Path, econ: Economics = Economics()) -> Arena:
     """Deploy everything with Anvil's accounts 1.. (account 0 produces blocks and takes the tips)."""
     gas: list[GasRecord] = []
     keys = dev_keys(len(ROLES) + 1)[1:]
-    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(ROLES, keys)}
+    chains = {r: Chain(rpc_url, {}, Account.from_key(k), gas_log=gas) for r, k in zip(ROLES, keys, strict=True)}
     addresses = deploy(chains["deployer"], home / "deployments.json", econ)
     for c in chains.values():
         c.addresses.update(addresses)

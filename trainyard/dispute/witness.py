@@ -162,7 +162,7 @@ def _opened_values(openings: Openings, commitment: bytes, size: int, positions: 
     for c, d, proof in zip(indices, datas, proofs, strict=True):
         if not merkle.verify(merkle.indexed(c + 1, d), c + 1, count, proof, commitment):
             raise ValueError(f"chunk {c} does not verify")
-    chunks = dict(zip(indices, datas))
+    chunks = dict(zip(indices, datas, strict=False))
     if any(p >= size or p // CHUNK not in chunks for p in positions):
         raise ValueError("a position is outside the tensor or its chunk is not opened")
     return [chunk_values(chunks[p // CHUNK])[p % CHUNK] for p in positions]
@@ -188,7 +188,7 @@ def check_transition(
     if not len(prev_values) == len(next_values) == commit.n_slots(n_layers):
         raise ValueError("wrong number of slots")
     outs, cleared = output_slots(op, n_layers, momentum), set(cleared_slots(op, n_layers))
-    for s, (a, b) in enumerate(zip(prev_values, next_values)):
+    for s, (a, b) in enumerate(zip(prev_values, next_values, strict=True)):
         if s == 0 and op.kind == "end":
             ok = int.from_bytes(b, "big") == int.from_bytes(a, "big") + 1
         else:
@@ -197,7 +197,7 @@ def check_transition(
             raise ValueError(f"slot {s} may not change this way under {op.name}")
     if len(output_hashes) != len(outs):
         raise ValueError("one leaf-hash list per computed tensor")
-    for name, hashes, slot in zip(output_names(op, n_layers, momentum), output_hashes, outs):
+    for name, hashes, slot in zip(output_names(op, n_layers, momentum), output_hashes, outs, strict=True):
         _check_output(name, hashes, next_values[slot], layers, batch_size)
 
 
@@ -236,7 +236,7 @@ def differing_element(mine: Sequence[int], theirs: Sequence[int]) -> int:
     """The first element of a chunk where my values and the solver's revealed ones differ."""
     if len(mine) != len(theirs):
         raise ValueError("chunks of different lengths")
-    for e, (a, b) in enumerate(zip(mine, theirs)):
+    for e, (a, b) in enumerate(zip(mine, theirs, strict=True)):
         if a != b:
             return e
     raise ValueError("the chunks agree")
@@ -298,7 +298,7 @@ def element_from_args(cfg: TrainConfig, root_of_data: bytes, n_train: int, op: O
         raise ValueError(f"{op.name} reads {len(names)} tensors, {len(inputs)} opened")
     vals = [
         _opened_values(o, prev[commit.slot_of(n, n_layers)], _size(n, cfg.layers, cfg.batch_size), p)
-        for n, o, p in zip(names, inputs, positions)
+        for n, o, p in zip(names, inputs, positions, strict=False)
     ]
     return _compute(cfg, op, out_index, pos, vals)
 

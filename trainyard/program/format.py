@@ -424,7 +424,7 @@ def _validate_op(j: int, op: Op, slots: Sequence[Slot], written: set[int], label
         _need(0 <= s < len(slots), f"{what}: slot {s} is out of range (the program has {len(slots)} slots)")
     _need(len(op.params) == len(rule.params), f"{what}: {len(op.params)} params, the kind has "
                                               f"{len(rule.params)} ({', '.join(n for n, _, _ in rule.params)})")
-    for value, (name, lo, hi) in zip(op.params, rule.params):
+    for value, (name, lo, hi) in zip(op.params, rule.params, strict=True):
         _need(lo <= value <= hi, f"{what}: param {name} = {value} is outside {lo}..{hi}")
     res = rule.shape(tuple(slots[s].shape for s in op.inputs), op.shape)
     _need(not isinstance(res, str), f"{what}: {res}")

@@ -45,7 +45,7 @@ def _relu(op: Op, ins: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
 def _softmax_xent_grad(op: Op, ins: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
                        path: str) -> torch.Tensor:
     z, labels = ins
-    if labels.numel() and not (0 <= int(labels.min()) and int(labels.max()) < z.shape[1]):
+    if labels.numel() and not (int(labels.min()) >= 0 and int(labels.max()) < z.shape[1]):
         raise ProgramError(f"labels must lie in 0..{z.shape[1] - 1} (the logits' classes), got "
                            f"{int(labels.min())}..{int(labels.max())}")
     return model.softmax_xent_grad(z, labels)
@@ -151,8 +151,8 @@ def run_step(program: Program, slots: Sequence[torch.Tensor | None], features: t
              matmul_path: str = "auto") -> Slots:
     """One step: the next state's slots (parameters and optimizer state; every other slot empty)."""
     live: Slots = list(slots)
-    for _, live in run_ops(program, slots, features, labels, matmul_path):
-        pass
+    for _, after in run_ops(program, slots, features, labels, matmul_path):
+        live = after
     return [t if decl.role in _STATE_ROLES else None for decl, t in zip(program.slots, live, strict=True)]
 
 

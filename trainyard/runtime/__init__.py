@@ -19,7 +19,24 @@ from trainyard.runtime.model import (
 )
 
 __all__ = [
-    "Dataset", "OverflowDetected", "interior_root", "state_digest", "RuntimeConfigError", "State", "TrainConfig", "digits_dataset", "evaluate",
-    "export_float_state_dict", "float_module", "init_state", "load_checkpoint", "save_checkpoint",
-    "tensor_commitment", "trace_leaf", "trace_root", "train", "train_float32", "validate_config",
+    "Dataset",
+    "OverflowDetected",
+    "RuntimeConfigError",
+    "State",
+    "TrainConfig",
+    "digits_dataset",
+    "evaluate",
+    "export_float_state_dict",
+    "float_module",
+    "init_state",
+    "interior_root",
+    "load_checkpoint",
+    "save_checkpoint",
+    "state_digest",
+    "tensor_commitment",
+    "trace_leaf",
+    "trace_root",
+    "train",
+    "train_float32",
+    "validate_config",
 ]

@@ -118,7 +118,9 @@ def serialize(step: int, meta: dict[str, object], tensors: dict[str, torch.Tenso
     names = sorted(tensors)
     header = {"step": step, "meta": meta, "tensors": [[n, list(tensors[n].shape)] for n in names]}
     hb = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    body = b"".join(tensors[n].detach().to("cpu", torch.int64).contiguous().numpy().astype("<i8").tobytes() for n in names)
+    body = b"".join(
+        tensors[n].detach().to("cpu", torch.int64).contiguous().numpy().astype("<i8").tobytes() for n in names
+    )
     return b"TYCK1" + struct.pack("<I", len(hb)) + hb + body
 
 

@@ -16,6 +16,7 @@ Initial weights (He uniform): W_l[i, j] = (splitmix64(splitmix64(seed) + (l+1)·
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,9 +81,13 @@ class TrainConfig:
 def validate_config(cfg: TrainConfig, data: Dataset | None = None) -> None:
     """Reject configurations whose bounds cannot be guaranteed (see the module docs), with the reason."""
     if len(cfg.layers) < 2 or any(not 1 <= w <= MAX_WIDTH for w in cfg.layers):
-        raise RuntimeConfigError(f"layer widths must be 1..{MAX_WIDTH} (bounds every matmul below 2^53), got {cfg.layers}")
+        raise RuntimeConfigError(
+            f"layer widths must be 1..{MAX_WIDTH} (bounds every matmul below 2^53), got {cfg.layers}"
+        )
     if not 1 <= cfg.batch_size <= MAX_WIDTH:
-        raise RuntimeConfigError(f"batch_size must be 1..{MAX_WIDTH} (bounds the weight-gradient sums), got {cfg.batch_size}")
+        raise RuntimeConfigError(
+            f"batch_size must be 1..{MAX_WIDTH} (bounds the weight-gradient sums), got {cfg.batch_size}"
+        )
     lr = cfg.lr_fixed
     if lr < 1 or abs(lr - cfg.learning_rate * ONE) > 0.01 * cfg.learning_rate * ONE:
         raise RuntimeConfigError(
@@ -122,7 +127,7 @@ class State:
 def init_state(cfg: TrainConfig, data: Dataset | None = None, device: str = "cpu") -> State:
     base = splitmix64_int(cfg.seed & ((1 << 64) - 1))
     tensors: dict[str, torch.Tensor] = {}
-    for l, (fan_in, fan_out) in enumerate(zip(cfg.layers[:-1], cfg.layers[1:])):
+    for l, (fan_in, fan_out) in enumerate(itertools.pairwise(cfg.layers)):
         r = math.isqrt(6 * ONE * ONE // fan_in)
         start = (base + (l + 1) * 0x5851F42D4C957F2D) & ((1 << 64) - 1)
         with np.errstate(over="ignore"):
@@ -308,7 +313,7 @@ def export_float_state_dict(state: State) -> dict[str, torch.Tensor]:
 
 def float_module(layers: tuple[int, ...]) -> torch.nn.Sequential:
     mods: list[torch.nn.Module] = []
-    for l, (i, o) in enumerate(zip(layers[:-1], layers[1:])):
+    for l, (i, o) in enumerate(itertools.pairwise(layers)):
         mods.append(torch.nn.Linear(i, o))
         if l < len(layers) - 2:
             mods.append(torch.nn.ReLU())
@@ -327,7 +332,7 @@ def train_float32(cfg: TrainConfig, data: Dataset) -> float:
         rows = train_idx[torch.from_numpy(batch_indices(cfg.seed, s, cfg.batch_size, len(train_idx)))]
         opt.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(x_all[rows]), data.y[rows])
-        loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward untyped
+        loss.backward()
         opt.step()
     idx = data.test_index
     with torch.no_grad():
@@ -345,5 +350,3 @@ def load_checkpoint(data: bytes) -> State:
     if not isinstance(layers, list):
         raise ValueError("checkpoint without layer widths")
     return State(step_, tuple(int(w) for w in layers), tensors)
-
-

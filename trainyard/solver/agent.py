@@ -48,11 +48,13 @@ def load_job(store: ContentStore, view: JobView) -> tuple[dict[str, Any], Any, A
     rt.validate_config(cfg, data)
     if core_from(raw, cfg, data).spec_hash() != view.spec_hash:
         raise TrainyardError(
-            f"job {view.job_id}: the spec at {view.spec_cid} with its data and initial state does not give the spec hash "
-            "on chain (a job whose spec core is wrong could not be disputed)"
+            f"job {view.job_id}: the spec at {view.spec_cid} with its data and initial state does not give the spec "
+            "hash on chain (a job whose spec core is wrong could not be disputed)"
         )
     if cfg.steps // cfg.checkpoint_interval != view.num_windows:
-        raise TrainyardError(f"job {view.job_id}: spec has {cfg.steps // cfg.checkpoint_interval} windows, chain says {view.num_windows}")
+        raise TrainyardError(
+            f"job {view.job_id}: spec has {cfg.steps // cfg.checkpoint_interval} windows, chain says {view.num_windows}"
+        )
     return doc, cfg, data
 
 
@@ -117,9 +119,14 @@ class SolverAgent:
         self._repair_bids(jobs)
         info = self.market.stake_info(self.me)
         return logic.SolverView(
-            now=self.market.chain.now(), me=self.me, free_stake=info.free, locked_stake=info.locked,
-            credits=info.credits + (self.disputes.credit(self.me) if self.disputes else 0), jobs=tuple(jobs),
-            bids=self.memory.bids(), inspected=self.memory.inspected(),
+            now=self.market.chain.now(),
+            me=self.me,
+            free_stake=info.free,
+            locked_stake=info.locked,
+            credits=info.credits + (self.disputes.credit(self.me) if self.disputes else 0),
+            jobs=tuple(jobs),
+            bids=self.memory.bids(),
+            inspected=self.memory.inspected(),
         )
 
     # -- acting --------------------------------------------------------------------------------------------
@@ -231,7 +238,11 @@ class SolverAgent:
             step, root, cid = done[window]
         else:
             c = job.cfg.checkpoint_interval
-            bar = Progress(f"{self.name} job {view.job_id} window {window + 1}/{view.num_windows}", c) if self.show_progress else None
+            bar = (
+                Progress(f"{self.name} job {view.job_id} window {window + 1}/{view.num_windows}", c)
+                if self.show_progress
+                else None
+            )
             base = job.state.step
             if self.oracle_factory is not None:
                 interior = job.oracle.interior_root(window)
@@ -244,8 +255,14 @@ class SolverAgent:
                     if (s.step - base) % stride == 0:
                         digests.append(rt.state_digest(s.step, s.tensors))
 
-                job.state = rt.train(job.cfg, job.data, job.state, c, observe=observe,
-                                     progress=(lambda s: bar.update(s - base)) if bar else None)
+                job.state = rt.train(
+                    job.cfg,
+                    job.data,
+                    job.state,
+                    c,
+                    observe=observe,
+                    progress=(lambda s: bar.update(s - base)) if bar else None,
+                )
                 interior = rt.interior_root(digests)
                 job.oracle.known(job.state)
             step, root = job.state.step, job.state.root()
@@ -253,12 +270,14 @@ class SolverAgent:
             self.memory.record_interior(view.job_id, window, interior)
             self.memory.record_checkpoint(view.job_id, window, step, root, cid)
         self.market.commit_trace(view.job_id, root, interior, cid)
-        log.info("%s: job %d window %d/%d committed (step %d)", self.name, view.job_id, window + 1, view.num_windows, step)
+        log.info(
+            "%s: job %d window %d/%d committed (step %d)", self.name, view.job_id, window + 1, view.num_windows, step
+        )
 
     def _resume(self, job: _Job, done: list[tuple[int, bytes, str]], window: int) -> Any:
         if window == 0:
             return rt.init_state(job.cfg, job.data)
-        step, root, cid = done[window - 1]
+        _step, root, cid = done[window - 1]
         state = rt.load_checkpoint(self.store.get(cid))
         if state.root() != root:
             raise TrainyardError(f"checkpoint {cid} does not match its recorded state root")

@@ -35,7 +35,11 @@ def acceptable_periods(job: JobView, now: int, policy: SolverPolicy) -> bool:
     reveal = job.reveal_deadline - job.bid_deadline
     train = job.train_deadline - job.reveal_deadline
     locked_until = job.train_deadline + job.challenge_period
-    return reveal >= policy.min_reveal_period and train >= policy.min_train_period and locked_until - now <= policy.max_lock
+    return (
+        reveal >= policy.min_reveal_period
+        and train >= policy.min_train_period
+        and locked_until - now <= policy.max_lock
+    )
 
 
 @dataclass(frozen=True)
