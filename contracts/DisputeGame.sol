@@ -370,7 +370,7 @@ contract DisputeGame is IDisputeGame {
         credits[g.challenger] += g.bond + paid;
         emit GameClosed(gameId, jobId, g.challenger, paid);
         // slither-disable-next-line unused-return (closing a game slashes nothing: the reward is 0)
-            market.resolveDispute(jobId, false, false, g.challenger);
+        market.resolveDispute(jobId, false, false, g.challenger);
         return true;
     }
 
