@@ -138,9 +138,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     market = _market(args, sign=False)
     if args.job is None:
-        print(job_table(market))
+        print(job_table(market, _store(args)))
     else:
-        print(describe_job(market, args.job))
+        print(describe_job(market, args.job, _store(args)))
     return 0
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from web3.types import EventData
 
@@ -11,6 +14,7 @@ from trainyard.cid import decode as decode_cid
 from trainyard.errors import StoreError, TrainyardError
 from trainyard.jobs import ZERO_ADDRESS, JobState, JobView
 from trainyard.market import Market
+from trainyard.spec import parse_document
 from trainyard.store import ContentStore
 
 if TYPE_CHECKING:  # the runtime (torch) is imported only by the commands that train
@@ -23,11 +27,77 @@ def _eth(wei: int) -> str:
     return f"{wei / ETH:g} ETH"
 
 
+def duration(seconds: int) -> str:
+    """A length of time as a person says it: '45 s', '10 min 0 s', '3 h 5 min', '2 d 4 h'."""
+    d = max(0, int(seconds))
+    if d < 60:
+        return f"{d} s"
+    if d < 3600:
+        return f"{d // 60} min {d % 60} s"
+    if d < 86400:
+        return f"{d // 3600} h {d % 3600 // 60} min"
+    return f"{d // 86400} d {d % 86400 // 3600} h"
+
+
+def local_time(t: int) -> str:
+    """A Unix time as local date and time (the reader's clock, not UTC)."""
+    return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
+
+
 def _in(now: int, t: int) -> str:
     d = t - now
-    if d <= 0:
-        return f"passed {-d} s ago"
-    return f"in {d // 3600} h {d % 3600 // 60} min" if d >= 3600 else f"in {d // 60} min {d % 60} s"
+    when = local_time(t)
+    return f"{duration(-d)} ago ({when})" if d <= 0 else f"in {duration(d)} ({when})"
+
+
+def display_now(chain_time: int, wall_time: int | None = None) -> int:
+    """The time the next block will carry, as far as a reader can tell: the latest block's time, or the wall clock
+    when that is later (an idle devnet mines no block, so its latest block grows old while deadlines come nearer;
+    a devnet whose clock was moved forward is ahead of the wall clock)."""
+    return max(chain_time, int(time.time()) if wall_time is None else wall_time)
+
+
+def held_escrow(job: JobView) -> int:
+    """What the market still holds for the job: the maximum price until the auction is settled, the winner's price
+    until the job ends, nothing after (paid, refunded or a credit)."""
+    if job.state.is_over:
+        return 0
+    return job.price if job.winner != ZERO_ADDRESS else job.max_price
+
+
+# event arguments shown in ETH, and those shown as a length of time
+_AMOUNTS = {"escrow", "price", "refund", "penalty", "unlocked", "stakePerBid", "amount", "reward", "bond", "maxPrice",
+            "fee", "paid", "share"}
+_PERIODS = {"bidPeriod", "revealPeriod", "trainPeriod", "challengePeriod"}
+
+
+def show_arg(name: str, value: Any) -> str:
+    """One event argument as a person reads it: amounts in ETH, periods as durations, structs as key=value, bytes as
+    hex (never web3's AttributeDict or raw wei)."""
+    if isinstance(value, Mapping):
+        return "(" + ", ".join(f"{k}={show_arg(k, v)}" for k, v in value.items()) + ")"
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and name in _AMOUNTS:
+        return _eth(value)
+    if isinstance(value, int) and name in _PERIODS:
+        return duration(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(show_arg(name, v) for v in value) + "]"
+    return str(value)
+
+
+def spec_summary(doc: Mapping[str, Any]) -> str:
+    """name, model and dataset of a job's spec document, in one line."""
+    model = doc.get("model")
+    model = model if isinstance(model, Mapping) else {}
+    layers = model.get("layers")
+    widths = "-".join(str(w) for w in layers) if isinstance(layers, list) else "?"
+    ds = doc.get("dataset")
+    dataset = (ds.get("name") or ds.get("cid")) if isinstance(ds, Mapping) else ds
+    return f"{doc.get('name', '?')}: {str(model.get('arch', '?')).upper()} {widths}, dataset {dataset or '?'}"
 
 
 def why_waiting(job: JobView, now: int, revealed: int, solvers_with_stake: int) -> str:
@@ -99,43 +169,59 @@ def history(market: Market, job_id: int) -> list[tuple[int, str]]:
         for e in logs:
             a = dict(e["args"])
             a.pop("jobId", None)
-            shown = ", ".join(f"{k}={'0x' + v.hex() if isinstance(v, bytes) else v}" for k, v in a.items())
+            shown = ", ".join(f"{k}={show_arg(k, v)}" for k, v in a.items())
             out.append((int(e["blockNumber"]), int(e["logIndex"]), f"{ev_name}({shown})"))
     return [(b, line) for b, _, line in sorted(out)]
 
 
-def describe_job(market: Market, job_id: int) -> str:
+def _spec_line(store: ContentStore | None, cid: str) -> str:
+    if store is None:
+        return f"spec {cid}"
+    try:
+        return f"{spec_summary(parse_document(store.get(cid)))} (spec {cid})"
+    except (StoreError, KeyError, ValueError, TrainyardError):
+        return f"spec {cid} (not in this machine's store or gateways)"
+
+
+def describe_job(market: Market, job_id: int, store: ContentStore | None = None) -> str:
     if not 1 <= job_id <= market.job_count():
         raise TrainyardError(f"there is no job {job_id} (jobs 1..{market.job_count()})")
     job = market.job(job_id)
-    now = market.chain.now()
+    now = display_now(market.chain.now())
     solvers = _solvers_with_stake(market, job.stake_per_bid) if job.state is JobState.BIDDING else 0
     lines = [
         f"job {job_id}: {job.state.label}",
         f"  {why_waiting(job, now, _revealed(market, job_id), solvers)}",
-        f"  submitter {job.submitter}, escrow {_eth(job.max_price)}, stake per bid {_eth(job.stake_per_bid)}",
-        f"  spec {job.spec_cid}",
+        f"  {_spec_line(store, job.spec_cid)}",
+        f"  submitter {job.submitter}, maximum price {_eth(job.max_price)}, escrow held now "
+        f"{_eth(held_escrow(job))}, stake per bid {_eth(job.stake_per_bid)}",
     ]
     if job.winner != ZERO_ADDRESS:
-        lines.append(f"  winner {job.winner}, paid {_eth(job.price)}")
+        paid = "paid" if job.state is JobState.FINALIZED else "to be paid"
+        lines.append(f"  winner {job.winner}, {paid} {_eth(job.price)}")
     if job.state not in (JobState.BIDDING, JobState.REVEALING, JobState.AWAITING_SETTLEMENT, JobState.CANCELLED):
         releasable = job.bid_count - (job.winner != ZERO_ADDRESS)
         released = len(market.chain.events("JobMarket", "BidReleased", jobId=job_id))
         lines.append(
-            f"  losing bids released: {released} of {releasable} (releaseBid: anyone may call it, the stake "
-            "goes to its bidder, less the reveal penalty for an unrevealed or void bid)"
+            f"  losing bids released: {released} of {releasable} (releaseBid: anyone may call it; the stake goes to "
+            "its bidder, less the reveal penalty for a void bid; an unrevealed bid forfeits its stake)"
         )
     lines.append("  events:")
     lines += [f"    block {b}: {line}" for b, line in history(market, job_id)]
     return "\n".join(lines)
 
 
-def job_table(market: Market) -> str:
-    rows = [f"{'job':>4}  {'state':<20} {'escrow':>12} {'bids':>4}  winner"]
+def job_table(market: Market, store: ContentStore | None = None) -> str:
+    """One row per job: its state, the escrow the market still holds for it, the price (the maximum until the
+    auction is settled), bids, winner and, when the spec is in the store, its name, model and dataset."""
+    rows = [f"{'job':>4}  {'state':<20} {'escrow held':>12} {'price':>12} {'bids':>4}  {'winner':<42}  spec"]
     for job_id in range(1, market.job_count() + 1):
         j = market.job(job_id)
         winner = j.winner if j.winner != ZERO_ADDRESS else "-"
-        rows.append(f"{job_id:>4}  {j.state.label:<20} {_eth(j.max_price):>12} {j.bid_count:>4}  {winner}")
+        price = _eth(j.price) if j.winner != ZERO_ADDRESS else f"<= {_eth(j.max_price)}"
+        spec = _spec_line(store, j.spec_cid)
+        rows.append(f"{job_id:>4}  {j.state.label:<20} {_eth(held_escrow(j)):>12} {price:>12} {j.bid_count:>4}  "
+                    f"{winner:<42}  {spec}")
     return "\n".join(rows) if len(rows) > 1 else "no jobs yet"
 
 
@@ -215,7 +301,7 @@ def _recompute(market: Market, store: ContentStore, job_id: int, leaves: list[Ev
 def poke(market: Market, job_id: int) -> str:
     """Do whatever is due for the job (settle, finalize, time out a late solver) or say when it will be."""
     job = market.job(job_id)
-    now = market.chain.now()
+    now = display_now(market.chain.now())
     if job.state is JobState.AWAITING_SETTLEMENT:
         market.settle(job_id)
         return f"job {job_id}: auction settled ({market.job(job_id).state.label})"

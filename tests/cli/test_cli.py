@@ -83,11 +83,19 @@ def test_submit_status_cancel_claim(env, tmp_path, capsys):
     assert main(["status", "1"]) == 0
     out = capsys.readouterr().out
     assert "bidding" in out and "no solver has" in out and "JobPosted" in out
+    # human units: the spec's name, model and dataset; ETH, durations and local times, never raw structs or wei
+    assert "digits-mlp: MLP 64-64-10, dataset baf" in out and "escrow held now 0.5 ETH" in out
+    assert "maxPrice=0.5 ETH" in out and "bidPeriod=10 min 0 s" in out and "AttributeDict" not in out
     assert main(["status"]) == 0
-    assert "bidding" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "bidding" in out and "<= 0.5 ETH" in out
     assert main(["cancel", "1"]) == 0
     assert main(["status", "1"]) == 0
-    assert "cancelled" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "cancelled" in out and "escrow held now 0 ETH" in out
+    assert main(["status"]) == 0
+    row = capsys.readouterr().out.splitlines()[1]
+    assert "cancelled" in row and " 0 ETH " in row  # the escrow is a credit now, not held by the job
     assert main(["claim"]) == 0
     assert "claimed 0.5 ETH" in capsys.readouterr().out
 

@@ -45,3 +45,54 @@ def test_challenge_and_finalizable_and_ended_states():
     assert "dispute(s) open" in why_waiting(replace(j, state=JobState.DISPUTED, open_disputes=1), 9000, 0, 0)
     for s in (JobState.CANCELLED, JobState.REFUNDED, JobState.SLASHED):
         assert "trainyard claim" in why_waiting(replace(j, state=s), 9000, 0, 0)
+
+
+# -- human units ---------------------------------------------------------------------------------------------------
+def test_durations_read_as_a_person_says_them():
+    from trainyard.status import duration
+
+    assert [duration(s) for s in (0, 45, 600, 3 * 3600 + 300, 2 * 86400 + 4 * 3600 + 59)] == [
+        "0 s", "45 s", "10 min 0 s", "3 h 5 min", "2 d 4 h"]
+
+
+def test_deadlines_show_local_time_and_go_by_the_later_of_chain_and_wall_clock():
+    from trainyard.status import display_now, local_time
+
+    msg = why_waiting(replace(JOB, bid_count=2), 400, 0, 3)
+    assert f"in 10 min 0 s ({local_time(1000)})" in msg
+    # an idle devnet's latest block is old: the wall clock says how near the deadline really is
+    assert display_now(chain_time=400, wall_time=900) == 900
+    # a devnet whose clock was moved forward is ahead of the wall clock
+    assert display_now(chain_time=5000, wall_time=900) == 5000
+
+
+def test_the_escrow_column_shows_what_the_market_still_holds():
+    from trainyard.status import held_escrow
+
+    assert held_escrow(JOB) == ETH // 2  # bidding: the maximum
+    settled = replace(JOB, state=JobState.CHALLENGE, winner="0x" + "22" * 20, price=ETH // 5)
+    assert held_escrow(settled) == ETH // 5  # the rest was credited back at settlement
+    unsettled = replace(JOB, state=JobState.TRAINING)  # settled lazily by the winner's first commit
+    assert held_escrow(unsettled) == ETH // 2
+    for s in (JobState.FINALIZED, JobState.CANCELLED, JobState.REFUNDED, JobState.SLASHED):
+        assert held_escrow(replace(settled, state=s)) == 0
+
+
+def test_event_arguments_in_eth_durations_and_key_value_structs():
+    from web3.datastructures import AttributeDict
+
+    from trainyard.status import show_arg
+
+    params = AttributeDict({"stakePerBid": ETH, "numWindows": 4, "bidPeriod": 600, "challengePeriod": 1800})
+    want = "(stakePerBid=1 ETH, numWindows=4, bidPeriod=10 min 0 s, challengePeriod=30 min 0 s)"
+    assert show_arg("p", params) == want
+    assert show_arg("escrow", ETH // 2) == "0.5 ETH" and show_arg("window", 3) == "3"
+    assert show_arg("stateRoot", b"\x01\x02") == "0x0102" and show_arg("valid", True) == "true"
+
+
+def test_spec_summary_names_the_job_its_model_and_data():
+    from trainyard.status import spec_summary
+
+    doc = {"name": "digits-mlp", "model": {"arch": "mlp", "layers": [64, 64, 10]}, "dataset": {"cid": "bafkdata"}}
+    assert spec_summary(doc) == "digits-mlp: MLP 64-64-10, dataset bafkdata"
+    assert spec_summary({"model": "odd"}) == "?: ? ?, dataset ?"
