@@ -10,7 +10,6 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from trainyard.chain import Chain
-from trainyard.runtime.commit import interior_stride
 
 if TYPE_CHECKING:
     from trainyard.spec_core import AbiTuple
@@ -31,6 +30,8 @@ def sample_count(windows: int, sample_bps: int) -> int:
 def inner_points(interval: int) -> int:
     """Interior points strictly inside a window of ``interval`` steps: point j is the state after (j+1)·stride
     steps, and (j+1)·stride < interval, so no sample is the window's end state (its checkpoint is published)."""
+    from trainyard.runtime.commit import interior_stride  # here: the runtime imports torch, which status never needs
+
     return (interval - 1) // interior_stride(interval) if interval > 0 else 0
 
 

@@ -18,6 +18,7 @@ from trainyard.spec import parse_document
 from trainyard.store import ContentStore
 
 if TYPE_CHECKING:  # the runtime (torch) is imported only by the commands that train
+    from trainyard.pool import Assignment
     from trainyard.runtime.model import State
 
 ETH = 10**18
@@ -135,6 +136,46 @@ def why_waiting(job: JobView, now: int, revealed: int, solvers_with_stake: int) 
     }.get(s, "unknown job")
 
 
+def verification(a: Assignment, job: JobView, block: int, now: int) -> str:
+    """One sentence on the job's verification by the pool: funded or not, the draw, the approval, the settlement.
+    Pure, so it is tested without a chain."""
+    if not a.funded:
+        return "verification: not funded (`trainyard submit --verification-fee` pays a verifier drawn from the pool)"
+    fee = _eth(a.fee)
+    if a.settled:
+        paid = a.approved and job.state is JobState.FINALIZED
+        to = "was paid to the verifier" if paid else "went back to the submitter"
+        return f"verification settled: the {fee} fee {to}"
+    if a.approved:
+        return (f"verification: approved by {a.verifier} ({_eth(a.locked)} of its stake locked until the job is "
+                f"settled); the {fee} fee is paid if the job finalizes")
+    if a.drawn:
+        closes = job.result_at + job.challenge_period // 2
+        if now >= closes:
+            return f"verification: {a.verifier} was drawn but did not approve in time; the {fee} fee goes back"
+        return f"verification: {a.verifier} drawn; it re-executes and approves {_in(now, closes)} at the latest"
+    if a.request_block == 0:
+        if job.result_at == 0:
+            return f"verification: {fee} fee funded; a verifier is drawn from the pool once the result is in"
+        return f"verification: {fee} fee funded; anyone may request the draw now (a verifier agent does)"
+    if block <= a.request_block:
+        return (f"verification: draw requested; it waits for block {a.request_block} to be mined (on a quiet devnet "
+                "nothing mines it: any transaction does, or `cast rpc evm_mine`)")
+    if a.tries:
+        return f"verification: no eligible member among {a.tries} candidates yet; the next draw tries more"
+    return "verification: the draw's block is mined: anyone may draw now (a verifier agent does)"
+
+
+def _verification(market: Market, job: JobView, now: int) -> str | None:
+    from trainyard.pool import PoolClient
+
+    try:
+        pool = PoolClient(market.chain)
+        return verification(pool.assignment(job.job_id), job, pool.block(), now)
+    except (TrainyardError, KeyError, ValueError):  # a deployment without the pool
+        return None
+
+
 def _solvers_with_stake(market: Market, amount: int) -> int:
     accounts = {e["args"]["account"] for e in market.chain.events("Staking", "Deposited")}
     free = market.staking.functions.freeStake
@@ -199,6 +240,11 @@ def describe_job(market: Market, job_id: int, store: ContentStore | None = None)
     if job.winner != ZERO_ADDRESS:
         paid = "paid" if job.state is JobState.FINALIZED else "to be paid"
         lines.append(f"  winner {job.winner}, {paid} {_eth(job.price)}")
+    if job.state not in (JobState.BIDDING, JobState.REVEALING, JobState.AWAITING_SETTLEMENT, JobState.CANCELLED,
+                         JobState.REFUNDED):
+        line = _verification(market, job, now)
+        if line is not None:
+            lines.append(f"  {line}")
     if job.state not in (JobState.BIDDING, JobState.REVEALING, JobState.AWAITING_SETTLEMENT, JobState.CANCELLED):
         releasable = job.bid_count - (job.winner != ZERO_ADDRESS)
         released = len(market.chain.events("JobMarket", "BidReleased", jobId=job_id))

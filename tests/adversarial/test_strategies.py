@@ -22,6 +22,7 @@ from trainyard.rounds import ChallengerSpec, SolverSpec, run_contested_round
 from trainyard.runtime import commit
 from trainyard.runtime.fixed import batch_indices
 from trainyard.runtime.model import TrainConfig, init_state
+from trainyard.status import describe_job
 from trainyard.store import ContentStore, LocalStore
 
 INTERVAL, STEPS = 4, 16
@@ -287,6 +288,8 @@ def test_pool_verifier_is_drawn_approves_and_earns_the_fee(devnet, tmp_path, spe
     pool = PoolClient(r.chains["deployer"]).assignment(r.job_id)
     assert r.state is JobState.FINALIZED and pool.approved and pool.settled
     assert pool.verifier == r.addresses["verifier"]
+    shown = describe_job(Market(r.chains["deployer"]), r.job_id)  # what `trainyard status JOB` prints
+    assert "verification settled: the 0.01 ETH fee was paid to the verifier" in shown
     assert r.delta("verifier") + held(r, "verifier") == FEE  # its stake is intact, the fee is earned
     assert r.delta("submitter") == -PRICE - FEE
 

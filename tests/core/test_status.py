@@ -96,3 +96,30 @@ def test_spec_summary_names_the_job_its_model_and_data():
     doc = {"name": "digits-mlp", "model": {"arch": "mlp", "layers": [64, 64, 10]}, "dataset": {"cid": "bafkdata"}}
     assert spec_summary(doc) == "digits-mlp: MLP 64-64-10, dataset bafkdata"
     assert spec_summary({"model": "odd"}) == "?: ? ?, dataset ?"
+
+
+def test_verification_says_where_the_pool_is():
+    from trainyard.pool import Assignment
+    from trainyard.status import verification
+
+    zero = "0x" + "00" * 20
+    v = "0x" + "33" * 20
+    a = Assignment(zero, 0, zero, 0, 0, 0, 0, False, False, b"", b"")
+    j = replace(JOB, state=JobState.CHALLENGE, winner="0x" + "22" * 20, result_at=8000, challenge_period=1800)
+    assert "not funded" in verification(a, j, 10, 8100)
+    funded = replace(a, funder=JOB.submitter, fee=ETH // 100)
+    assert "once the result is in" in verification(funded, replace(j, result_at=0), 10, 8100)
+    assert "request the draw now" in verification(funded, j, 10, 8100)
+    requested = replace(funded, request_block=11)
+    assert "waits for block 11 to be mined" in verification(requested, j, 10, 8100)  # a quiet devnet
+    assert "anyone may draw now" in verification(requested, j, 12, 8100)
+    assert "among 16 candidates" in verification(replace(requested, tries=16), j, 12, 8100)
+    drawn = replace(requested, verifier=v)
+    assert f"{v} drawn" in verification(drawn, j, 12, 8100) and "in 13 min 20 s" in verification(drawn, j, 12, 8100)
+    assert "did not approve in time" in verification(drawn, j, 12, 8900)  # approvals close halfway
+    approved = replace(drawn, approved=True, locked=ETH)
+    assert "approved by" in verification(approved, j, 12, 8100) and "1 ETH of its stake" in verification(
+        approved, j, 12, 8100)
+    done = replace(approved, settled=True)
+    assert "paid to the verifier" in verification(done, replace(j, state=JobState.FINALIZED), 12, 9900)
+    assert "back to the submitter" in verification(done, replace(j, state=JobState.SLASHED), 12, 9900)
