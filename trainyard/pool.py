@@ -10,12 +10,14 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from trainyard.chain import Chain
+from trainyard.errors import ChainError
 
 if TYPE_CHECKING:
     from trainyard.spec_core import AbiTuple
 
 MAX_SAMPLES = 16  # VerifierPool.MAX_SAMPLES
 MAX_DRAW_TRIES = 16  # VerifierPool.MAX_DRAW_TRIES
+DEVNET_CHAIN_ID = 31337  # Anvil's
 _BPS = 10_000
 # One sampled point of an approval: the window's trace leaf (state root, sha256(CID), interior root, proof) and the
 # interior digest at the point with its proof (VerifierPool's Opening struct).
@@ -70,14 +72,21 @@ class Assignment:
         return int(self.verifier, 16) != 0
 
 
-def draw_action(a: Assignment, block: int) -> str | None:
+def draw_ready_block(a: Assignment) -> int:
+    """The first block at which an agent draws: after the randomness block, and after k draws that found no eligible
+    member 16·k blocks later (a pool with nobody eligible is not drawn every tick)."""
+    return a.request_block + 16 * (a.tries // MAX_DRAW_TRIES) + 1
+
+
+def draw_action(a: Assignment, block: int, devnet: bool = False) -> str | None:
     """What an agent sends for a funded, undrawn assignment at ``block``: ``"request"`` the draw once (it is never
-    renewed), ``"draw"`` once the randomness block is mined, or nothing. After k draws that found no eligible member
-    it waits 16·k blocks before trying the next candidates (a pool with nobody eligible is not drawn every tick)."""
+    renewed), ``"draw"`` once :func:`draw_ready_block` is reached, or nothing while it waits for blocks. On a local
+    devnet, where no block comes unless someone sends a transaction, it answers ``"mine"`` instead of waiting: the
+    agent mines the blocks the draw waits for (a live chain mines its own)."""
     if a.request_block == 0:
         return "request"
-    if block <= a.request_block + 16 * (a.tries // MAX_DRAW_TRIES):
-        return None
+    if block < draw_ready_block(a):
+        return "mine" if devnet else None
     return "draw"
 
 
@@ -119,7 +128,20 @@ class PoolClient:
 
     def draw_action(self, a: Assignment) -> str | None:
         """:func:`draw_action` at the current block."""
-        return draw_action(a, self.block())
+        return draw_action(a, self.block(), self.devnet())
+
+    def devnet(self) -> bool:
+        """Whether the node is a local Anvil devnet (chain id 31337), where blocks come only with transactions."""
+        return int(self.chain.w3.eth.chain_id) == DEVNET_CHAIN_ID
+
+    def mine_until_draw(self, a: Assignment) -> int:
+        """On a devnet, mine the blocks the draw waits for (``anvil_mine``); returns how many."""
+        n = draw_ready_block(a) - self.block()
+        if n > 0:
+            reply = self.chain.w3.provider.make_request("anvil_mine", [hex(n)])  # type: ignore[arg-type]
+            if "error" in reply:
+                raise ChainError(f"could not mine {n} block(s) on the devnet: {reply['error']}")
+        return max(n, 0)
 
     def approval_deadline(self, job_id: int) -> int:
         """When approvals of the job close (its result time + half its challenge period; 0: no result yet)."""

@@ -266,6 +266,27 @@ def _approved_job(arena, solver: ExactOracle | None = None, before_approving=Non
     return core, job, {w for w, _ in samples}, verifier
 
 
+def test_on_a_quiet_devnet_the_agent_mines_the_blocks_the_draw_waits_for(devnet, tmp_path):
+    """The draw reads the hash of the block after its request; a local devnet mines no block unless someone sends a
+    transaction, so verification used to stall there. On a devnet the agent's decision is to mine them."""
+    arena = sc.arena(devnet.url, tmp_path)
+    core = sc.core_of(CFG, DATA)
+    job = sc.award(arena, core, WINDOWS)
+    sc.commit_trace(arena, job, ExactOracle(CFG, DATA), WINDOWS)
+    verifier = PoolClient(arena.chains["challenger3"])
+    arena.market("challenger3").deposit(verifier.stake())
+    verifier.register()
+    funder = PoolClient(arena.chains["submitter"])
+    funder.fund(job, FEE)
+    funder.request_draw(job)
+    a = funder.assignment(job)
+    assert funder.devnet() and funder.draw_action(a) == "mine"  # nobody sends anything: no block would come
+    assert funder.mine_until_draw(a) >= 1
+    assert funder.draw_action(funder.assignment(job)) == "draw"
+    funder.draw(job)
+    assert funder.assignment(job).verifier == arena.address("challenger3")
+
+
 def _burned(arena) -> int:
     m = arena.market("deployer")
     return int(m.chain.call(m.staking.functions.totalBurned()))

@@ -299,6 +299,10 @@ def test_an_agent_requests_once_draws_when_the_block_is_mined_and_backs_off_afte
     assert twin.draw_action(a, 101 + 257) == "draw"  # past 256 blocks it draws with the fallback: never re-requests
     missed = twin.Assignment(ZERO, FEE, ZERO, 0, 101, 3, 32, False, False, b"\x01" * 32, b"\x02" * 32)
     assert twin.draw_action(missed, 133) is None and twin.draw_action(missed, 134) == "draw"
+    # a quiet devnet mines no block by itself: the agent mines up to the block the draw waits for, then draws
+    assert twin.draw_action(a, 101, devnet=True) == "mine" and twin.draw_ready_block(a) == 102
+    assert twin.draw_action(missed, 120, devnet=True) == "mine" and twin.draw_ready_block(missed) == 134
+    assert twin.draw_action(a, 102, devnet=True) == "draw"
 
 
 def test_samples_are_strictly_inside_their_window_and_match_the_python_twin(pool, rnd, market, submitter, solvers,
