@@ -175,6 +175,8 @@ def cmd_claim(args: argparse.Namespace) -> int:
 
 
 def cmd_stake(args: argparse.Namespace) -> int:
+    from trainyard.status import display_now, when
+
     market = _market(args)
     if args.action == "deposit":
         market.deposit(parse_eth(args.amount))
@@ -183,9 +185,11 @@ def cmd_stake(args: argparse.Namespace) -> int:
         if args.amount:
             market.request_withdrawal(parse_eth(args.amount))
             info = market.stake_info()
+            now = display_now(market.chain.now())
             print(
-                f"withdrawal of {fmt_eth(info.unbonding)} requested; "
-                f"it can be withdrawn after timestamp {info.release_at}"
+                f"withdrawal of {fmt_eth(info.unbonding)} requested; it can be withdrawn "
+                f"{when(now, info.release_at)} (`trainyard stake withdraw`); a running solver agent does not "
+                "deposit it back"
             )
             return 0
         if info.unbonding == 0:
@@ -194,14 +198,17 @@ def cmd_stake(args: argparse.Namespace) -> int:
             )
         if market.chain.now() < info.release_at:
             raise TrainyardError(
-                f"{fmt_eth(info.unbonding)} unbonds at timestamp {info.release_at}; now is {market.chain.now()}"
+                f"{fmt_eth(info.unbonding)} unbonds {when(display_now(market.chain.now()), info.release_at)}"
             )
         market.withdraw()
+        print(f"withdrew {fmt_eth(info.unbonding)} to {market.chain.address}")
     info = market.stake_info()
+    now = display_now(market.chain.now())
     print(f"account:   {market.chain.address}")
     print(f"free:      {fmt_eth(info.free)}")
     print(f"locked:    {fmt_eth(info.locked)}")
-    print(f"unbonding: {fmt_eth(info.unbonding)}" + (f" (after timestamp {info.release_at})" if info.unbonding else ""))
+    print(f"unbonding: {fmt_eth(info.unbonding)}"
+          + (f" (withdrawable {when(now, info.release_at)})" if info.unbonding else ""))
     print(f"credits:   {fmt_eth(info.credits)}" + (" (`trainyard claim`)" if info.credits else ""))
     return 0
 

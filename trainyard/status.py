@@ -45,10 +45,13 @@ def local_time(t: int) -> str:
     return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
 
 
-def _in(now: int, t: int) -> str:
+def when(now: int, t: int) -> str:
+    """A moment relative to ``now`` and in local time: 'in 7 d 0 h (2026-12-09 14:05)', '5 min 0 s ago (...)'."""
     d = t - now
-    when = local_time(t)
-    return f"{duration(-d)} ago ({when})" if d <= 0 else f"in {duration(d)} ({when})"
+    at = local_time(t)
+    return f"{duration(-d)} ago ({at})" if d <= 0 else f"in {duration(d)} ({at})"
+
+
 
 
 def display_now(chain_time: int, wall_time: int | None = None) -> int:
@@ -107,11 +110,11 @@ def why_waiting(job: JobView, now: int, revealed: int, solvers_with_stake: int) 
     if s is JobState.BIDDING:
         if job.bid_count == 0 and solvers_with_stake == 0:
             return (f"waiting for bids: no solver has {_eth(job.stake_per_bid)} of free stake to lock; "
-                    f"bidding closes {_in(now, job.bid_deadline)}")
-        return f"bid window open: {job.bid_count} sealed bid(s); closes {_in(now, job.bid_deadline)}"
+                    f"bidding closes {when(now, job.bid_deadline)}")
+        return f"bid window open: {job.bid_count} sealed bid(s); closes {when(now, job.bid_deadline)}"
     if s is JobState.REVEALING:
         return (f"reveal pending: {revealed} of {job.bid_count} bid(s) revealed; "
-                f"reveals close {_in(now, job.reveal_deadline)}")
+                f"reveals close {when(now, job.reveal_deadline)}")
     if s is JobState.AWAITING_SETTLEMENT:
         return ("auction over: anyone may settle it now (`trainyard poke JOB`), and the winner's first commit does; "
                 "then each losing bid's stake comes back by releaseBid")
@@ -119,9 +122,9 @@ def why_waiting(job: JobView, now: int, revealed: int, solvers_with_stake: int) 
         if job.result_at == 0 and now >= job.train_deadline:
             return "the solver missed its training deadline: `trainyard poke JOB` slashes it and refunds you"
         return (f"training by {job.winner}: {job.leaf_count}/{job.num_windows} checkpoint windows committed; "
-                f"deadline {_in(now, job.train_deadline)}")
+                f"deadline {when(now, job.train_deadline)}")
     if s is JobState.CHALLENGE:
-        return f"result in; challenge period ends {_in(now, job.finalize_at)}, then anyone may finalize"
+        return f"result in; challenge period ends {when(now, job.finalize_at)}, then anyone may finalize"
     if s is JobState.DISPUTED:
         return f"{job.open_disputes} dispute(s) open: payment waits for their outcome"
     if s is JobState.FINALIZABLE:
@@ -153,7 +156,7 @@ def verification(a: Assignment, job: JobView, block: int, now: int) -> str:
         closes = job.result_at + job.challenge_period // 2
         if now >= closes:
             return f"verification: {a.verifier} was drawn but did not approve in time; the {fee} fee goes back"
-        return f"verification: {a.verifier} drawn; it re-executes and approves {_in(now, closes)} at the latest"
+        return f"verification: {a.verifier} drawn; it re-executes and approves {when(now, closes)} at the latest"
     if a.request_block == 0:
         if job.result_at == 0:
             return f"verification: {fee} fee funded; a verifier is drawn from the pool once the result is in"

@@ -109,14 +109,16 @@ def test_stake_deposit_withdraw_after_unbonding(env, devnet, capsys):
     assert main(["stake", "deposit", "1.5"]) == 0
     assert "free:      1.5 ETH" in capsys.readouterr().out
     assert main(["stake", "withdraw", "0.5"]) == 0
-    assert "requested" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "requested; it can be withdrawn in 7 d 0 h (" in out and "timestamp" not in out
     assert main(["stake", "withdraw"]) == 2  # still unbonding
-    assert "unbonds at" in capsys.readouterr().err
+    assert "unbonds in 7 d 0 h (" in capsys.readouterr().err
     from web3 import Web3
 
     advance_time(Web3(Web3.HTTPProvider(devnet.url)), 8 * 24 * 3600)
     assert main(["stake", "withdraw"]) == 0
     out = capsys.readouterr().out
+    assert "withdrew 0.5 ETH to " in out  # a line that says it happened
     assert "free:      1 ETH" in out and "unbonding: 0 ETH" in out
 
 

@@ -60,6 +60,10 @@ def test_tops_up_stake_to_target():
     assert next_actions(view(free_stake=ETH // 2), POLICY) == [Deposit(ETH + ETH // 2)]
 
 
+def test_a_withdrawal_the_operator_requested_is_not_undone_by_a_top_up():
+    assert Deposit(ETH + ETH // 2) not in next_actions(view(free_stake=ETH // 2, unbonding=ETH), POLICY)
+
+
 def test_new_job_is_inspected_before_bidding():
     assert next_actions(view(job()), POLICY) == [Inspect(1)]
 

@@ -127,6 +127,7 @@ class SolverAgent:
             jobs=tuple(jobs),
             bids=self.memory.bids(),
             inspected=self.memory.inspected(),
+            unbonding=info.unbonding,
         )
 
     # -- acting --------------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class SolverView:
     jobs: tuple[JobView, ...]
     bids: dict[int, BidRecord] = field(default_factory=dict)
     inspected: dict[int, str | None] = field(default_factory=dict)  # job -> None if doable, else why not
+    unbonding: int = 0  # stake the operator asked to withdraw (`trainyard stake withdraw AMOUNT`)
 
 
 # -- actions ------------------------------------------------------------------------------------------------
@@ -142,7 +143,8 @@ def next_actions(view: SolverView, policy: SolverPolicy) -> list[Action]:
     actions: list[Action] = []
     free = view.free_stake
     held = view.free_stake + view.locked_stake
-    if held < policy.target_stake:
+    # a withdrawal the operator requested wins over the target: the agent does not deposit the stake back
+    if held < policy.target_stake and view.unbonding == 0:
         actions.append(Deposit(policy.target_stake - held))
         free += policy.target_stake - held
     for job in view.jobs:
