@@ -33,6 +33,8 @@ ATTACKS: dict[str, list[str]] = {
     "honest_verifier_slashed": [
         "tests/adversarial/test_attacks_pool.py::test_a_solver_losing_on_time_to_its_sock_costs_the_approver_nothing",
         "tests/adversarial/test_attacks_pool.py::test_a_proof_loss_in_a_window_the_approval_did_not_open_costs_the_approver_nothing",
+        "tests/adversarial/test_attacks_pool.py::test_a_deliberate_proof_loss_in_an_opened_window_costs_the_honest_approver_nothing",
+        "tests/adversarial/test_attacks_pool.py::test_a_sock_challenging_an_honest_approval_loses_its_bond_to_the_approvers_defence",
     ],
     "bid_stake_taken_by_pool": [
         "tests/adversarial/test_attacks_market.py::test_pool_cannot_cut_stake_the_market_locked_for_a_bid",
@@ -79,7 +81,7 @@ ATTACKS: dict[str, list[str]] = {
     ],
     # found by the independent review after the fixes; the open ones are strict-xfail tests (docs/security.md)
     "review_cheater_forfeits_to_shield_approver": [
-        "tests/adversarial/test_review_findings.py::test_a_caught_cheater_forfeiting_on_time_shields_its_colluding_approver",
+        "tests/adversarial/test_review_findings.py::test_a_caught_cheater_forfeiting_on_time_no_longer_shields_its_colluding_approver",
     ],
     "review_dormant_sock_steals_draw": [
         "tests/adversarial/test_review_findings.py::test_a_dormant_sock_that_rejoins_after_the_seed_is_known_is_not_drawn",

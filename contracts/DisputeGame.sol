@@ -13,6 +13,12 @@ interface IMarketStaking {
     function staking() external view returns (IStaking);
 }
 
+/// @dev The pool's view of which verifier approved a job's window (not part of IVerifierPool's import here, to keep
+/// the two interfaces free of each other).
+interface IApprovals {
+    function approverOf(uint256 jobId, uint256 window) external view returns (address);
+}
+
 /// @title DisputeGame
 /// @notice See {IDisputeGame} and docs/disputes.md.
 contract DisputeGame is IDisputeGame {
@@ -46,6 +52,16 @@ contract DisputeGame is IDisputeGame {
     /// @dev 1 + the window of the game in which the job's solver first lost by the one-step proof (0: never).
     mapping(uint256 jobId => uint256) private _provenWindow;
 
+    /// @notice The verifier pool whose approvals can be challenged (set once by the deployer, see `setVerifierPool`).
+    IApprovals public verifierPool;
+    /// @inheritdoc IDisputeGame
+    mapping(uint256 gameId => bool) public approvalGame;
+    /// @inheritdoc IDisputeGame
+    mapping(uint256 jobId => bool) public approverLost;
+    /// @dev Games against a job's approval not yet ended (they are never closed early: each is the approver's own).
+    mapping(uint256 jobId => uint256) private _approvalLive;
+    address private immutable _deployer;
+
     mapping(uint256 gameId => Game) private _games;
     /// @dev Games of a job not yet ended or closed. No cap: games are independent and nothing loops over them.
     mapping(uint256 jobId => uint256) private _liveCount;
@@ -63,6 +79,16 @@ contract DisputeGame is IDisputeGame {
         bond = bond_;
         clockBudget = clockBudget_;
         bondRewardBps = bondRewardBps_;
+        _deployer = msg.sender;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function setVerifierPool(address pool) external {
+        if (msg.sender != _deployer || address(verifierPool) != address(0) || pool == address(0)) {
+            revert GameUnauthorized(msg.sender);
+        }
+        verifierPool = IApprovals(pool);
+        emit VerifierPoolSet(pool);
     }
 
     // ------------------------------------------------------------------------------------------------ opening
@@ -77,18 +103,63 @@ contract DisputeGame is IDisputeGame {
         Leaf calldata leaf,
         uint8 degree
     ) external payable returns (uint256 gameId) {
-        if (msg.value != bond) revert GameBadBond(msg.value, bond);
-        if (degree < 2 || degree > MAX_DEGREE) revert GameBadDegree(degree);
         IJobMarket.JobInfo memory j = market.job(jobId);
         if (msg.sender == j.winner) revert GameChallengerIsSolver(jobId);
+        gameId = _open(jobId, j, j.winner, core, window, leafCount, prevLeaf, leaf, degree);
+        ++_liveCount[jobId];
+        market.openDispute(jobId);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function challengeApproval(
+        uint256 jobId,
+        IOneStep.SpecCore calldata core,
+        uint256 window,
+        uint256 leafCount,
+        Leaf calldata prevLeaf,
+        Leaf calldata leaf,
+        uint8 degree
+    ) external payable returns (uint256 gameId) {
+        IJobMarket.JobInfo memory j = market.job(jobId);
+        address approver = _approverToChallenge(jobId, window, j);
+        gameId = _open(jobId, j, approver, core, window, leafCount, prevLeaf, leaf, degree);
+        approvalGame[gameId] = true;
+        ++_approvalLive[jobId];
+        emit ApprovalChallenged(gameId, jobId, approver);
+    }
+
+    /// @dev What every game checks when it opens (the bond, the degree, the spec core and its limits, the two leaves),
+    /// then the game itself, `defender` answering.
+    function _open(
+        uint256 jobId,
+        IJobMarket.JobInfo memory j,
+        address defender,
+        IOneStep.SpecCore calldata core,
+        uint256 window,
+        uint256 leafCount,
+        Leaf calldata prevLeaf,
+        Leaf calldata leaf,
+        uint8 degree
+    ) private returns (uint256 gameId) {
+        if (msg.value != bond) revert GameBadBond(msg.value, bond);
+        if (degree < 2 || degree > MAX_DEGREE) revert GameBadDegree(degree);
         if (keccak256(abi.encode(core)) != j.specHash) revert GameBadSpecCore(jobId);
         oneStep.checkLimits(core); // a job the contract cannot recompute is refused here, never truncated
         (bytes32 loRoot, bytes32 hiRoot) = _openedRoots(jobId, j.leafCount, core, window, leafCount, prevLeaf, leaf);
-        gameId = _newGame(jobId, j, core, window, degree);
-        Game storage g = _games[gameId];
-        (g.loRoot, g.hiRoot) = (loRoot, hiRoot);
-        emit GameOpened(gameId, jobId, msg.sender, window, degree, g.lo, g.hi, loRoot, hiRoot);
-        market.openDispute(jobId);
+        gameId = _newGame(jobId, defender, j.specHash, core, window, degree, loRoot, hiRoot);
+    }
+
+    /// @dev The approver whose approval opened `window` of the job, checked challengeable by the caller now.
+    function _approverToChallenge(uint256 jobId, uint256 window, IJobMarket.JobInfo memory j)
+        private
+        view
+        returns (address approver)
+    {
+        if (address(verifierPool) != address(0)) approver = verifierPool.approverOf(jobId, window);
+        if (approver == address(0)) revert GameNotApproved(jobId, window);
+        if (msg.sender == approver) revert GameChallengerIsDefender(jobId);
+        uint256 closes = j.resultAt + j.challengePeriod;
+        if (block.timestamp >= closes) revert GameApprovalChallengeClosed(jobId, closes);
     }
 
     /// @dev The agreed and disputed roots of a new game: leaves window-1 and window opened against the trace root the
@@ -114,23 +185,27 @@ contract DisputeGame is IDisputeGame {
         hiRoot = leaf.stateRoot;
     }
 
+    /// @dev A new game on `window` of the job, `defender` answering (the job's solver, or the approver of the window).
     function _newGame(
         uint256 jobId,
-        IJobMarket.JobInfo memory j,
+        address defender,
+        bytes32 specHash,
         IOneStep.SpecCore calldata core,
         uint256 window,
-        uint8 degree
+        uint8 degree,
+        bytes32 loRoot,
+        bytes32 hiRoot
     ) private returns (uint256 gameId) {
         gameId = ++gameCount;
-        ++_liveCount[jobId];
         Game storage g = _games[gameId];
-        (g.challenger, g.solver, g.jobId, g.window, g.degree) = (msg.sender, j.winner, uint64(jobId), uint32(window), degree);
-        (g.bond, g.coreHash) = (uint96(msg.value), j.specHash);
+        (g.challenger, g.solver, g.jobId, g.window, g.degree) = (msg.sender, defender, uint64(jobId), uint32(window), degree);
+        (g.bond, g.coreHash, g.loRoot, g.hiRoot) = (uint96(msg.value), specHash, loRoot, hiRoot);
         (g.solverTime, g.challengerTime, g.lastMove, g.solverTurn) = (clockBudget, clockBudget, uint40(block.timestamp), true);
         g.opCount = uint8(oneStep.opCount(core.layers.length - 1));
         uint256 c = core.checkpointInterval;
         (g.lo, g.hi, g.phase) = (uint64(window * c), uint64((window + 1) * c), Phase.Steps);
         if (c == 1) _enterOps(g);
+        emit GameOpened(gameId, jobId, msg.sender, window, degree, g.lo, g.hi, loRoot, hiRoot);
     }
 
     // ------------------------------------------------------------------------------------------------ dissection
@@ -295,6 +370,11 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @inheritdoc IDisputeGame
+    function liveApprovalGames(uint256 jobId) external view returns (uint256) {
+        return _approvalLive[jobId];
+    }
+
+    /// @inheritdoc IDisputeGame
     function liveCount(uint256 jobId) external view returns (uint256) {
         return _liveCount[jobId];
     }
@@ -324,6 +404,10 @@ contract DisputeGame is IDisputeGame {
     /// contract and is shared equally among the N games of the job live at that moment: this game's challenger gets
     /// R/N now, every other one when its game is closed ({_closedAsDecided}). Constant work: no loop over games.
     function _finish(uint256 gameId, Game storage g, bool solverLost, bool byProof) private {
+        if (approvalGame[gameId]) {
+            _finishApproval(gameId, g, solverLost);
+            return;
+        }
         uint256 jobId = g.jobId;
         uint256 live = _liveCount[jobId]; // counts this game: >= 1
         _liveCount[jobId] = live - 1;
@@ -352,12 +436,33 @@ contract DisputeGame is IDisputeGame {
         emit GameEnded(gameId, jobId, true, g.challenger, 0);
     }
 
+    /// @dev End a game against an approval. The approver (the game's `solver` field) that loses, by the proof or on
+    /// time, is recorded (`approverLost`: the pool burns its approval stake at settlement) and the challenger gets its
+    /// bond back; an approver that wins is paid bondRewardBps of the bond, the rest burned. The job is not touched.
+    function _finishApproval(uint256 gameId, Game storage g, bool approverLostIt) private {
+        uint256 jobId = g.jobId;
+        --_approvalLive[jobId];
+        if (approverLostIt) {
+            g.phase = Phase.ChallengerWon;
+            approverLost[jobId] = true;
+            credits[g.challenger] += g.bond;
+            emit GameEnded(gameId, jobId, true, g.challenger, 0);
+            return;
+        }
+        g.phase = Phase.SolverWon;
+        uint256 reward = (uint256(g.bond) * bondRewardBps) / BPS;
+        credits[g.solver] += reward;
+        totalBurned += g.bond - reward;
+        emit GameEnded(gameId, jobId, false, g.solver, g.bond - reward);
+    }
+
     /// @dev Close a live game whose job is decided (its solver lost another game, or missed the training deadline):
     /// the challenger gets its bond back and its share of the job's pot (none after a training timeout); the last
     /// game closed takes what is left, so the pot is paid out exactly. Returns false (and does nothing) for a game
     /// already over or a job still undecided.
     function _closedAsDecided(uint256 gameId, Game storage g) private returns (bool) {
         if (g.phase >= Phase.SolverWon) return false; // an ended game is never closed (nor paid) again
+        if (approvalGame[gameId]) return false; // a game against an approval is played out whatever the job's fate
         uint256 jobId = g.jobId;
         if (market.state(jobId) != IJobMarket.JobState.Slashed) return false;
         uint256 live = _liveCount[jobId]; // counts this game: >= 1

@@ -32,10 +32,10 @@ contract VerifierPool is IVerifierPool {
     IJobMarket public immutable market;
     /// @notice Where verifier stake is locked and slashed (this pool must be authorised there).
     IStaking public immutable staking;
-    /// @notice The dispute game, which records whether a job's solver was proven wrong by the one-step proof.
+    /// @notice The dispute game, where approvals are challenged and which records whether an approver lost such a game.
     IDisputeGame public immutable game;
-    /// @notice Stake a member keeps locked while in the draw, and stake each approval locks (burned for approving a
-    /// window proven wrong).
+    /// @notice Stake a member keeps locked while in the draw, and stake each approval locks (burned when the approver
+    /// loses a game against its approval).
     uint256 public immutable verifierStake;
     /// @notice Kept for the deployment's signature; the pool rewards nobody from a cut (a reward would pay a
     /// solver's sock for a loss the solver chose).
@@ -296,16 +296,19 @@ contract VerifierPool is IVerifierPool {
         if (!finalized && !slashed && s != IJobMarket.JobState.Cancelled && s != IJobMarket.JobState.Refunded) {
             revert PoolWrongState(jobId, uint8(s));
         }
-        bool cut = slashed && a.approved && _provenInOpenedWindow(jobId, a.seed);
+        if (a.approved) _checkUncontestable(jobId);
+        // an approver loses only a game against its own approval, which it defends with its own re-execution: never
+        // because of the solver's games, which the solver can lose on purpose (on time or by a wrong answer)
+        bool cut = a.approved && game.approverLost(jobId);
         a.settled = true;
         address v = a.verifier;
         uint256 locked = a.locked;
-        uint256 paid = finalized && a.approved ? a.fee : 0;
+        uint256 paid = finalized && a.approved && !cut ? a.fee : 0;
         credits[paid != 0 ? v : a.funder] += a.fee;
         if (v != address(0)) pending[v] -= 1;
         emit Settled(jobId, v, paid, cut ? locked : 0);
         if (cut) {
-            expelled[v] = true; // a verifier that approved a window proven wrong leaves the draw for good
+            expelled[v] = true; // a verifier that lost a game against its approval leaves the draw for good
             emit Expelled(v);
             if (_member[v].active) _leave(v);
         }
@@ -315,17 +318,38 @@ contract VerifierPool is IVerifierPool {
         else staking.unlock(v, locked);
     }
 
-    /// @dev Whether the job's solver lost a game by the one-step proof in a window this approval opened.
-    function _provenInOpenedWindow(uint256 jobId, bytes32 seed) private view returns (bool) {
-        (bool proven, uint256 window) = game.provenWrong(jobId);
-        if (!proven) return false;
+    /// @dev An approval is settled once nobody can challenge it any more: after the challenge period, with no game
+    /// against it still live.
+    function _checkUncontestable(uint256 jobId) private view {
+        IJobMarket.JobInfo memory j = market.job(jobId);
+        uint256 until = j.resultAt + j.challengePeriod;
+        if (block.timestamp < until) revert PoolApprovalContestable(jobId, until);
+        if (game.liveApprovalGames(jobId) != 0) revert PoolApprovalContestable(jobId, 0);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function approverOf(uint256 jobId, uint256 window) external view returns (address) {
+        Assignment storage a = _assignments[jobId];
+        if (!a.approved) return address(0);
         uint256 windows = market.job(jobId).numWindows;
         uint256 k = _sampleCount(windows);
         for (uint256 i = 0; i < k; ++i) {
             // slither-disable-next-line incorrect-equality (window indices, not balances)
-            if (_sampledWindow(seed, i, windows) == window) return true;
+            if (_sampledWindow(a.seed, i, windows) == window) return a.verifier;
         }
-        return false;
+        return address(0);
+    }
+
+    /// @inheritdoc IVerifierPool
+    function canSettle(uint256 jobId) external view returns (bool) {
+        Assignment storage a = _assignments[jobId];
+        if (a.funder == address(0) || a.settled) return false;
+        IJobMarket.JobState s = market.state(jobId);
+        if (s != IJobMarket.JobState.Finalized && s != IJobMarket.JobState.Slashed
+            && s != IJobMarket.JobState.Cancelled && s != IJobMarket.JobState.Refunded) return false;
+        if (!a.approved) return true;
+        IJobMarket.JobInfo memory j = market.job(jobId);
+        return block.timestamp >= j.resultAt + j.challengePeriod && game.liveApprovalGames(jobId) == 0;
     }
 
     /// @inheritdoc IVerifierPool

@@ -34,6 +34,7 @@ def main():
     pool = VerifierPool.deploy(
         market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps, {"from": deployer}
     )
+    game.setVerifierPool(pool, {"from": deployer})  # approvals can be challenged in games their approver defends
     staking.wire([market, pool], {"from": deployer})  # once, for good: no key is left over anyone's stake
     path = Path(os.environ.get("TRAINYARD_DEPLOYMENTS", ".trainyard/deployments.json"))
     addresses = {

@@ -35,6 +35,8 @@ def deploy(chain: Chain, deployments: Path, econ: Economics = Economics()) -> di
     pool = chain.deploy(
         "VerifierPool", market, staking, game, econ.verifier_stake, econ.slash_reward_bps, econ.sample_bps
     )
+    # approvals can be challenged in games the approver defends: the game reads who approved which window
+    chain.transact(chain.contract("DisputeGame").functions.setVerifierPool(pool), label="setVerifierPool")
     # the lockers are wired once, for good: Staking has no owner left who could add one or move anyone's stake
     chain.transact(chain.contract("Staking").functions.wire([market, pool]), label="wire")
     addresses = {

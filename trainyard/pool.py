@@ -143,6 +143,16 @@ class PoolClient:
                 raise ChainError(f"could not mine {n} block(s) on the devnet: {reply['error']}")
         return max(n, 0)
 
+    def approver_of(self, job_id: int, window: int) -> str | None:
+        """The verifier whose approval of the job opened ``window``, or None."""
+        v = str(self.chain.call(self.pool.functions.approverOf(job_id, window)))
+        return None if int(v, 16) == 0 else v
+
+    def can_settle(self, job_id: int) -> bool:
+        """Whether ``settle`` goes through now (an approval waits for the end of the challenge period and of the
+        games against it)."""
+        return bool(self.chain.call(self.pool.functions.canSettle(job_id)))
+
     def approval_deadline(self, job_id: int) -> int:
         """When approvals of the job close (its result time + half its challenge period; 0: no result yet)."""
         return int(self.chain.call(self.pool.functions.approvalDeadline(job_id)))

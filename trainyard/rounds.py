@@ -185,7 +185,10 @@ def run_contested_round(
                 restarts += 1
         job = sub.job(job_id)
         live = games.live_games(job_id)
-        if job.state.is_over and not live and not acted:
+        # a funded verification ends with its settlement, after the challenge period (an approval can be challenged
+        # until then, also once the job is decided)
+        verifying = bool(verification_fee) and not PoolClient(chains["submitter"]).assignment(job_id).settled
+        if job.state.is_over and not live and not acted and not verifying:
             break
         if acted:
             idle_blocks = 0

@@ -109,6 +109,14 @@ interface IDisputeGame {
     error GameBadChunk(uint256 gameId, uint256 chunk);
     error GameNoCredit(address account);
     error GameTransferFailed(address to, uint256 amount);
+    /// @dev `setVerifierPool` by someone other than the deployer, or a second time.
+    error GameUnauthorized(address caller);
+    /// @dev No approval of the job opened this window (not approved, not sampled, or no pool wired).
+    error GameNotApproved(uint256 jobId, uint256 window);
+    /// @dev An approver cannot open a game against its own approval.
+    error GameChallengerIsDefender(uint256 jobId);
+    /// @dev Approvals can be challenged only until the end of the job's challenge period.
+    error GameApprovalChallengeClosed(uint256 jobId, uint256 closedAt);
 
     event GameOpened(
         uint256 indexed gameId,
@@ -135,6 +143,9 @@ interface IDisputeGame {
     /// `share` each (the last one closed takes the remainder).
     event PotRecorded(uint256 indexed jobId, uint256 indexed gameId, uint256 reward, uint256 games, uint256 share);
     event CreditClaimed(address indexed account, uint256 amount);
+    /// @dev Game `gameId` challenges the approval of `approver`, who defends it (the game's `solver` field).
+    event ApprovalChallenged(uint256 indexed gameId, uint256 indexed jobId, address indexed approver);
+    event VerifierPoolSet(address indexed pool);
 
     /// @notice Open a game against the solver of `jobId`, paying the bond: dispute trace leaf `window`, agreeing with
     /// leaf window-1 (the spec core's initial root for window 0). Both leaves are opened against the trace root the
@@ -158,6 +169,48 @@ interface IDisputeGame {
         Leaf calldata leaf,
         uint8 degree
     ) external payable returns (uint256 gameId);
+
+    /// @notice Open a game against the pool verifier that approved `jobId`, on a `window` its approval opened, paying
+    /// the bond. The approver defends the window as a solver would (its re-execution gives every root); the
+    /// solver's result is not touched. A lost game (by the proof or on time) burns the approver's approval stake when
+    /// the pool settles; a won one pays the approver `bondRewardBps` of the bond. Open until the end of the job's
+    /// challenge period, whatever the job's state (also after the solver lost or forfeited its own games).
+    /// @param jobId The job.
+    /// @param core The job's spec core (its keccak256 must be the job's spec hash).
+    /// @param window A window the job's approval opened (VerifierPool.approverOf).
+    /// @param leafCount The leaf count the proofs were made against.
+    /// @param prevLeaf Leaf window-1 (ignored for window 0).
+    /// @param leaf Leaf window.
+    /// @param degree Dissection degree, 2 (bisection) to MAX_DEGREE.
+    /// @return gameId The new game.
+    function challengeApproval(
+        uint256 jobId,
+        IOneStep.SpecCore calldata core,
+        uint256 window,
+        uint256 leafCount,
+        Leaf calldata prevLeaf,
+        Leaf calldata leaf,
+        uint8 degree
+    ) external payable returns (uint256 gameId);
+
+    /// @notice Name the verifier pool whose approvals can be challenged: the deployer, once.
+    /// @param pool The VerifierPool.
+    function setVerifierPool(address pool) external;
+
+    /// @notice Whether a game challenges a pool approval (its defender, the `solver` field, is the approver).
+    /// @param gameId The game.
+    /// @return Whether it does.
+    function approvalGame(uint256 gameId) external view returns (bool);
+
+    /// @notice Whether the approver of a job lost a game on a window its approval opened.
+    /// @param jobId The job.
+    /// @return Whether it did.
+    function approverLost(uint256 jobId) external view returns (bool);
+
+    /// @notice Games against a job's approval not yet ended.
+    /// @param jobId The job.
+    /// @return The count.
+    function liveApprovalGames(uint256 jobId) external view returns (uint256);
 
     /// @notice The solver posts the roots at the k-1 inner points lo + (hi-lo)·j/k, k = min(degree, hi-lo).
     /// @param gameId The game.
@@ -227,14 +280,16 @@ interface IDisputeGame {
     function game(uint256 gameId) external view returns (Game memory);
 
     /// @notice Whether the job's solver lost a game by the one-step proof (the contract recomputed a value and it
-    /// differed from the solver's), not on time, and in which window. The verifier pool reads it: an approver loses
-    /// stake only for a window proven wrong this way.
+    /// differed from the solver's), not on time, and in which window. Information only: an approver's stake depends
+    /// on the games against its own approval (`approverLost`), never on the solver's, which the solver can lose on
+    /// purpose.
     /// @param jobId The job.
     /// @return proven Whether it happened.
     /// @return window The game's window (0 when not proven).
     function provenWrong(uint256 jobId) external view returns (bool proven, uint256 window);
 
-    /// @notice How many games of a job are live (not ended, not closed). Their ids are in the `GameOpened` events.
+    /// @notice How many games against the job's solver are live (not ended, not closed); games against its approval are
+    /// counted by `liveApprovalGames`. Their ids are in the `GameOpened` events.
     /// @param jobId The job.
     /// @return The count.
     function liveCount(uint256 jobId) external view returns (uint256);

@@ -46,7 +46,7 @@ interface IVerifierPool {
     error PoolBadStake(uint256 stake);
     /// @notice The caller is already an active member.
     error PoolAlreadyRegistered(address verifier);
-    /// @notice The verifier approved a window later proven wrong: it may never join again.
+    /// @notice The verifier lost a game against its approval: it may never join again.
     error PoolExpelled(address verifier);
     /// @notice The caller is not an active member.
     error PoolNotRegistered(address verifier);
@@ -85,8 +85,11 @@ interface IVerifierPool {
     /// @notice Approvals of the job closed at `closedAt` (half its challenge period after the result), or it has no
     /// result yet.
     error PoolApprovalClosed(uint256 jobId, uint256 closedAt);
+    /// @dev An approval can still be challenged (until `until`, the end of the challenge period) or games against it
+    /// are live (`until` = 0): it is settled after.
+    error PoolApprovalContestable(uint256 jobId, uint256 until);
 
-    /// @notice A verifier is put out of the pool for good (it approved a window proven wrong).
+    /// @notice A verifier is put out of the pool for good (it lost a game against its approval).
     event Expelled(address indexed verifier);
     /// @notice `verifier` became an active member, at entry `index` of the draw's list.
     event Registered(address indexed verifier, uint256 index);
@@ -165,11 +168,24 @@ interface IVerifierPool {
         view
         returns (uint256[] memory w, uint256[] memory j);
 
-    /// @notice After the job ended: pay an approval of a finalized job (otherwise the fee goes back to the funder);
-    /// burn the locked stake of an approval whose solver lost a game by the one-step proof in a window the approval
-    /// opened (nobody is rewarded, and the verifier leaves the draw); release the lock in every other case.
+    /// @notice After the job ended, and for an approval once it can no longer be challenged (the challenge period
+    /// is over and no game against it is live): burn the approval's stake if its verifier lost a game against it
+    /// (`DisputeGame.approverLost`: nobody is rewarded, and the verifier leaves the draw), release it otherwise; pay
+    /// the fee to an approver of a finalized job that was not cut, back to the funder in every other case.
     /// @param jobId The job.
     function settle(uint256 jobId) external;
+
+    /// @notice The verifier whose approval of the job opened `window` (zero: not approved, or not a sampled window):
+    /// who defends that window in a game against the approval.
+    /// @param jobId The job.
+    /// @param window A trace window.
+    /// @return The approver, or the zero address.
+    function approverOf(uint256 jobId, uint256 window) external view returns (address);
+
+    /// @notice Whether `settle` would go through now.
+    /// @param jobId The job.
+    /// @return Whether it can be settled.
+    function canSettle(uint256 jobId) external view returns (bool);
 
     /// @notice Send the caller its credits (fees, refunds).
     function claimCredit() external;
@@ -189,8 +205,8 @@ interface IVerifierPool {
     /// @return Whether it is.
     function isMember(address verifier) external view returns (bool);
 
-    /// @notice Whether the verifier approved a window later proven wrong by the one-step proof, which puts it out of
-    /// the pool for good (`register` refuses it).
+    /// @notice Whether the verifier lost a game against its approval (DisputeGame.challengeApproval), which puts it
+    /// out of the pool for good (`register` refuses it).
     /// @param verifier The account.
     /// @return True once expelled.
     function expelled(address verifier) external view returns (bool);

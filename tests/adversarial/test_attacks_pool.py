@@ -25,6 +25,7 @@ from trainyard.dispute import scenario as sc
 from trainyard.dispute.client import open_leaf, play, step_once
 from trainyard.dispute.logic import Phase
 from trainyard.dispute.oracle import ExactOracle, Tamper
+from trainyard.errors import ContractError
 from trainyard.jobs import JobState
 from trainyard.pool import PoolClient
 from trainyard.runtime import commit
@@ -55,6 +56,7 @@ def market(JobMarket, staking, one_step, accounts):
 def pool(VerifierPool, DisputeGame, one_step, market, staking, accounts):
     record = DisputeGame.deploy(market, one_step, ETH // 10, 3600, 5000, {"from": accounts[0]})
     p = VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, 2500, {"from": accounts[0]})
+    record.setVerifierPool(p, {"from": accounts[0]})
     staking.wire([market, p], {"from": accounts[0]})  # once, at deployment: no key is left over anyone's stake
     return p
 
@@ -297,7 +299,16 @@ def _proven(arena, job):
     return tuple(c.chain.call(c.game_contract.functions.provenWrong(job)))
 
 
+def _after_the_challenge_period(arena, job):
+    """An approval is settled once it can no longer be challenged: move the clock past the challenge period."""
+    j = arena.market("submitter").job(job)
+    left = j.result_at + j.challenge_period - arena.now()
+    if left >= 0:
+        arena.advance(left + 1)
+
+
 def _settle_and_check(arena, job, verifier, cut: bool):
+    _after_the_challenge_period(arena, job)
     burned_before = _burned(arena)
     credits_before = {r: arena.market(r).stake_info().credits for r in sc.ROLES}
     PoolClient(arena.chains["submitter"]).settle(job)
@@ -348,18 +359,77 @@ def test_a_proof_loss_in_a_window_the_approval_did_not_open_costs_the_approver_n
     assert PoolClient(arena.chains["challenger3"]).registered()
 
 
-def test_a_proof_loss_in_an_opened_window_burns_the_approvers_stake_and_pays_nobody(devnet, tmp_path):
-    """The limit docs/disputes.md states: a solver that deliberately loses by the proof in a window the approval
-    opened burns the approver's stake, paying its own stake less the reward its sock gets; nobody gains from it."""
+def test_a_deliberate_proof_loss_in_an_opened_window_costs_the_honest_approver_nothing(devnet, tmp_path):
+    """The attack docs/disputes.md used to state as open: a solver that deliberately loses by the proof (a wrong
+    intermediate root in its sock's game) in a window the approval opened burned the approver's stake. The
+    solver's games never decide the approver's stake now; only a game against the approval itself does, which the
+    approver defends with its own re-execution (next test)."""
     arena = sc.arena(devnet.url, tmp_path)
     core, job, opened, verifier = _approved_job(arena)
-    sock_credit = arena.client("challenger2").credit()  # a game's winnings are credits of the game contract
     _lose_by_proof(arena, core, job, min(opened))
-    won = arena.client("challenger2").credit() - sock_credit  # its bond back and the whole pot (the only game)
-    assert won == Economics().challenge_bond + sc.Terms().stake * Economics().slash_reward_bps // 10_000
-    _settle_and_check(arena, job, verifier, cut=True)
-    assert arena.client("challenger2").credit() - sock_credit == won  # nothing more: the approver's cut is burned
-    assert not PoolClient(arena.chains["challenger3"]).registered()
+    assert not arena.client("deployer").approver_lost(job)
+    _settle_and_check(arena, job, verifier, cut=False)
+    assert PoolClient(arena.chains["challenger3"]).registered()
+
+
+@pytest.mark.parametrize("sock_plays", [False, True], ids=["sock-silent", "sock-plays-a-wrong-computation"])
+def test_a_sock_challenging_an_honest_approval_loses_its_bond_to_the_approvers_defence(devnet, tmp_path,
+                                                                                       sock_plays):
+    """The solver's sock opens a game against the honest approval on a window it opened. The approver defends the
+    window with its own re-execution, which is right: the sock loses (by the proof when it plays a wrong
+    computation, on time when it does not), the approver is paid bondRewardBps of the bond and keeps its stake."""
+    arena = sc.arena(devnet.url, tmp_path)
+    core, job, opened, verifier = _approved_job(arena)
+    w = min(opened)
+    sock = arena.client("challenger2")
+    approver = arena.client("challenger3")
+    before = approver.credit()
+    gid = sock.challenge_approval(job, core, w)
+    honest = ExactOracle(CFG, DATA)
+    if sock_plays:
+        wrong = ExactOracle(CFG, DATA, (Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")),))
+        end = play([(approver, "solver", honest), (sock, "challenger", wrong)], gid, core)
+    else:
+        assert step_once(approver, "solver", honest, gid, core) is not None  # the approver's first roots
+        arena.advance(Economics().clock_budget + 1)
+        assert step_once(approver, "solver", honest, gid, core) is not None  # timeout: the sock never picked
+        end = arena.client("deployer").view(gid)
+    assert end.phase is Phase.SOLVER_WON and not arena.client("deployer").approver_lost(job)
+    assert approver.credit() - before == Economics().challenge_bond * Economics().bond_reward_bps // 10_000
+    _after_the_challenge_period(arena, job)
+    arena.market("solver").finalize(job)
+    PoolClient(arena.chains["submitter"]).settle(job)
+    info = arena.market("challenger3").stake_info()
+    assert (info.free, info.locked) == (verifier.stake(), verifier.stake())  # approval stake freed, still a member
+    assert verifier.credit() == FEE  # and the job finalized: the fee is earned
+
+
+def test_games_against_an_approval_follow_its_rules(devnet, tmp_path):
+    """Only a window the approval opened, never by the approver itself, only until the challenge period ends; and the
+    approval is settled only once nobody can challenge it and no game against it is live."""
+    arena = sc.arena(devnet.url, tmp_path)
+    core, job, opened, _verifier = _approved_job(arena)
+    other = next((w for w in range(WINDOWS) if w not in opened), None)
+    sock = arena.client("challenger2")
+    if other is not None:
+        with pytest.raises(ContractError, match="GameNotApproved"):
+            sock.challenge_approval(job, core, other)
+    with pytest.raises(ContractError, match="GameChallengerIsDefender"):
+        arena.client("challenger3").challenge_approval(job, core, min(opened))
+    gid = sock.challenge_approval(job, core, min(opened))
+    _after_the_challenge_period(arena, job)
+    with pytest.raises(ContractError, match="GameApprovalChallengeClosed"):
+        sock.challenge_approval(job, core, min(opened))
+    arena.market("solver").finalize(job)
+    assert not PoolClient(arena.chains["submitter"]).can_settle(job)  # a game against the approval is live
+    with pytest.raises(ContractError, match="PoolApprovalContestable"):
+        PoolClient(arena.chains["submitter"]).settle(job)
+    wrong = ExactOracle(CFG, DATA, (Tamper(min(opened) * INTERVAL + 1, SGD_W0, nudge("l0.weight")),))
+    end = play([(arena.client("challenger3"), "solver", ExactOracle(CFG, DATA)), (sock, "challenger", wrong)], gid,
+               core)
+    assert end.phase is Phase.SOLVER_WON
+    assert PoolClient(arena.chains["submitter"]).can_settle(job)
+    PoolClient(arena.chains["submitter"]).settle(job)
 
 
 def test_a_colluding_approver_is_burned_when_a_whistleblower_proves_an_opened_window_wrong(devnet, tmp_path):
@@ -371,12 +441,15 @@ def test_a_colluding_approver_is_burned_when_a_whistleblower_proves_an_opened_wi
     core, job, opened, verifier = _approved_job(arena, cheat)
     w = min(opened)
     before = arena.client("challenger").credit()
-    gid = arena.client("challenger").challenge(job, core, w)
+    whistle = arena.client("challenger")
+    gid = whistle.challenge(job, core, w)
+    aid = whistle.challenge_approval(job, core, w)  # the approver vouched for this window: it must defend it
     agreed_start = ExactOracle(CFG, DATA, tampers[:w])  # from the solver's checkpoint of window w - 1
-    end = play([(arena.client("solver"), "solver", cheat), (arena.client("challenger"), "challenger", agreed_start)],
-               gid, core)
+    end = play([(arena.client("solver"), "solver", cheat), (whistle, "challenger", agreed_start)], gid, core)
     assert end.phase is Phase.CHALLENGER_WON and _proven(arena, job) == (True, w)
+    end = play([(arena.client("challenger3"), "solver", cheat), (whistle, "challenger", agreed_start)], aid, core)
+    assert end.phase is Phase.CHALLENGER_WON and arena.client("deployer").approver_lost(job)
     _settle_and_check(arena, job, verifier, cut=True)
-    # its bond back and the solver's slash reward (the only game), nothing from the approver
-    assert arena.client("challenger").credit() - before == Economics().challenge_bond + sc.Terms().stake // 2
+    # its two bonds back and the solver's slash reward (the only game against the solver), nothing from the approver
+    assert whistle.credit() - before == 2 * Economics().challenge_bond + sc.Terms().stake // 2
     assert not PoolClient(arena.chains["challenger3"]).registered()

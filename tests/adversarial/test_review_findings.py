@@ -22,7 +22,9 @@ from tests.adversarial.test_attacks_pool import (  # noqa: F401  (module fixture
     INTERVAL,
     SGD_W0,
     WINDOWS,
+    _after_the_challenge_period,
     _approved_job,
+    _burned,
     _in_challenge,
     _member,
     _proven,
@@ -46,7 +48,7 @@ from trainyard.pool import PoolClient
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Finding 1: a caught cheater forfeits on time, and the approver that colluded with it is never cut
+# Finding 1: a caught cheater forfeits on time, and the approver that colluded with it was never cut
 # ----------------------------------------------------------------------------------------------------------------
 def _colluding_approval(arena, cheat: ExactOracle, before_approving=None):
     """Job traced by ``cheat``; the only pool member (challenger3) is drawn and approves with the digests the solver
@@ -54,23 +56,21 @@ def _colluding_approval(arena, cheat: ExactOracle, before_approving=None):
     return _approved_job(arena, cheat, before_approving)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: an approver is cut only after a loss by the proof, so a cheater that forfeits on time shields it; "
-    "the fix is an approver that defends its opened points (docs/security.md)",
-)
-def test_a_caught_cheater_forfeiting_on_time_shields_its_colluding_approver(devnet, tmp_path):
-    """ATTACK: the solver trains wrongly in every window and hands its interior digests to a colluding pool
-    verifier, which approves without re-executing. An honest whistleblower opens a game on a window the approval
-    opened (one it would win by the one-step proof). The solver, knowing it will lose, simply never moves: after
-    `clockBudget` the whistleblower calls `timeout` and the solver is slashed "on time", so `provenWrong(job)` stays
-    (False, 0) and `VerifierPool.settle` unlocks the approver's stake in full.
+@pytest.mark.parametrize("approver_answers", [False, True], ids=["approver-silent", "approver-defends-the-cheat"])
+def test_a_caught_cheater_forfeiting_on_time_no_longer_shields_its_colluding_approver(devnet, tmp_path,
+                                                                                      approver_answers):
+    """ATTACK (as reviewed): the solver trains wrongly in every window and hands its interior digests to a colluding
+    pool verifier, which approves without re-executing. An honest whistleblower opens a game on a window the approval
+    opened. The solver, knowing it will lose, never moves: it is slashed "on time", so `provenWrong(job)` stayed
+    (False, 0), and the pool, which cut an approver only for a loss by the proof, unlocked the approver's stake in
+    full. The solver chose *how* it lost, and with it whether its approver paid.
 
-    COST: nothing beyond what the cheat costs anyway (the solver's stake is slashed either way); the solver even saves
-    the gas of playing the game. EFFECT: an approver that colluded with a caught cheater never loses its stake, so
-    pool approval gives the submitter no economic assurance at all (every rule that cuts approvers is bypassed by
-    the solver choosing *how* it loses). The protection against honest approvers being burned by time-losses
-    (test_a_solver_losing_on_time_to_its_sock_costs_the_approver_nothing) made the cut opt-in for the cheater."""
+    FIX: an approver's stake depends only on games against its own approval (`challengeApproval`), which anyone may
+    open on a window the approval opened until the challenge period ends, whatever became of the job. The approver
+    defends the window itself, with its own re-execution, as a solver would. The whistleblower opens one beside its
+    game against the solver; the solver forfeits as before, but a colluding approver cannot defend a wrong window:
+    silent, it loses on time; answering with the solver's digests, it loses by the proof. `settle` burns its
+    approval stake and expels it."""
     arena = sc.arena(devnet.url, tmp_path)
     tampers = tuple(Tamper(w * INTERVAL + 1, SGD_W0, nudge("l0.weight")) for w in range(WINDOWS))
     cheat = ExactOracle(CFG, DATA, tampers)
@@ -78,18 +78,27 @@ def test_a_caught_cheater_forfeiting_on_time_shields_its_colluding_approver(devn
     w = min(opened)
     whistle = arena.client("challenger")
     gid = whistle.challenge(job, core, w)
-    arena.advance(Economics().clock_budget + 1)  # the caught solver never answers
+    aid = whistle.challenge_approval(job, core, w)  # the same window, against the approval
     agreed_start = ExactOracle(CFG, DATA, tampers[:w])
-    assert step_once(whistle, "challenger", agreed_start, gid, core) is not None  # timeout
-    assert arena.client("deployer").view(gid).phase is Phase.CHALLENGER_WON
+    if approver_answers:  # the approver defends with the solver's computation: the proof goes against it
+        end = play([(arena.client("challenger3"), "solver", cheat), (whistle, "challenger", agreed_start)], aid, core)
+        assert end.phase is Phase.CHALLENGER_WON
+    arena.advance(Economics().clock_budget + 1)  # the caught solver never answers (nor, if silent, its approver)
+    for g in (gid, aid):
+        if not arena.client("deployer").view(g).phase.over:
+            assert step_once(whistle, "challenger", agreed_start, g, core) is not None  # timeout
+        assert arena.client("deployer").view(g).phase is Phase.CHALLENGER_WON
     assert arena.market("submitter").job(job).state is JobState.SLASHED
+    assert _proven(arena, job) == (False, 0)  # the solver's game was lost on time, as in the attack
+    assert arena.client("deployer").approver_lost(job)
     stake = verifier.stake()
+    burned = _burned(arena)
     PoolClient(arena.chains["submitter"]).settle(job)
     info = arena.market("challenger3").stake_info()
-    # the protective property: an approval of a window a whistleblower caught the solver in costs the approver
-    assert (info.free, info.locked) == (0, 0), (
-        f"colluding approver kept its stake: free={info.free} locked={info.locked} (stake {stake}); "
-        f"provenWrong={_proven(arena, job)}")
+    # the approval's stake is burned; expelled, its membership stake is freed
+    assert (info.free, info.locked) == (stake, 0) and _burned(arena) == burned + stake, (
+        f"colluding approver kept its stake: free={info.free} locked={info.locked} (stake {stake})")
+    assert not verifier.registered() and verifier.credit() == 0
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -119,13 +128,13 @@ def test_a_dormant_sock_that_rejoins_after_the_seed_is_known_is_not_drawn(pool, 
         staking.requestWithdrawal(2 * ETH, {"from": army[0]})  # the membership stake is held, not withdrawable
     for s in army:  # dormant: entries in the list, out of the draw
         pool.deregister({"from": s})
-    job = _in_challenge(rnd, solver)
-    pool.fund(job, {"from": accounts[1], "value": FEE})
     members = [str(pool.memberAt(i)[0]) for i in range(pool.memberCount())]
     army_set = {str(s) for s in army}
-    # (raw evm snapshots: brownie's chain.snapshot would replace the one its test isolation reverts to)
-    for _attempt in range(8):  # the attacker acts on the draws where a sock precedes the honest candidate
-        snap = web3.provider.make_request("evm_snapshot", [])["result"]
+    # the attacker acts on a job whose seed lists a sock before the first honest candidate: a new job per attempt
+    # (reverting the chain to retry would leave brownie waiting for a transaction the revert removed)
+    for _attempt in range(8):
+        job = _in_challenge(rnd, solver)
+        pool.fund(job, {"from": accounts[1], "value": FEE})
         tx = pool.requestDraw(job, {"from": accounts[1]})
         block = tx.events["DrawRequested"]["randomnessBlock"]
         chain.mine(2)  # the randomness block is mined: its hash (the seed) is public
@@ -136,7 +145,6 @@ def test_a_dormant_sock_that_rejoins_after_the_seed_is_known_is_not_drawn(pool, 
         target = next((v for v in order[:first_honest]), None)
         if target is not None:
             break
-        web3.provider.make_request("evm_revert", [snap])
     assert target is not None
     fair = order[first_honest]  # what `draw` picks with the members as they were at the request (all socks out)
     assert fair not in army_set
@@ -320,11 +328,15 @@ def test_a_cut_verifier_cannot_rejoin_the_draw(devnet, tmp_path):
     cheat = ExactOracle(CFG, DATA, tampers)
     core, job, opened, verifier = _approved_job(arena, cheat)
     w = min(opened)
-    gid = arena.client("challenger").challenge(job, core, w)
-    end = play([(arena.client("solver"), "solver", cheat),
-                (arena.client("challenger"), "challenger", ExactOracle(CFG, DATA, tampers[:w]))], gid, core)
-    assert end.phase is Phase.CHALLENGER_WON and _proven(arena, job) == (True, w)
+    whistle = arena.client("challenger")
+    aid = whistle.challenge_approval(job, core, w)  # the approver must defend the window it vouched for
+    end = play([(arena.client("challenger3"), "solver", cheat),
+                (whistle, "challenger", ExactOracle(CFG, DATA, tampers[:w]))], aid, core)
+    assert end.phase is Phase.CHALLENGER_WON and arena.client("deployer").approver_lost(job)
+    _after_the_challenge_period(arena, job)
+    arena.market("solver").finalize(job)  # nobody disputed the solver here: only its approver answers for the window
     PoolClient(arena.chains["submitter"]).settle(job)
+    assert verifier.credit() == 0  # no fee for an approval lost in a game
     assert not verifier.registered()  # cut and removed ...
     arena.market("challenger3").deposit(verifier.stake())
     with pytest.raises(ContractError, match="PoolExpelled"):  # FIX: expelled for good

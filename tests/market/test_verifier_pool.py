@@ -30,7 +30,9 @@ def record(DisputeGame, OneStep, market, accounts):
 
 @pytest.fixture(scope="module")
 def pool(VerifierPool, market, staking, record, accounts):
-    return VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, SAMPLE_BPS, {"from": accounts[0]})
+    p = VerifierPool.deploy(market, staking, record, ETH, SLASH_REWARD_BPS, SAMPLE_BPS, {"from": accounts[0]})
+    record.setVerifierPool(p, {"from": accounts[0]})
+    return p
 
 
 @pytest.fixture(scope="module")
@@ -227,15 +229,24 @@ def test_approval_of_a_finalized_job_earns_the_fee_and_frees_the_stake(pool, rnd
         pool.claimCredit({"from": v})
 
 
-def test_approval_of_a_job_slashed_without_a_proof_costs_nothing(pool, rnd, market, staking, game, submitter, solvers,
-                                                                verifiers, chain):
+def test_approval_of_a_slashed_job_costs_nothing_without_a_lost_approval_game(pool, rnd, market, staking, game,
+                                                                             submitter, solvers, verifiers, chain):
+    """The solver's games never decide the approver's stake (the solver can lose them on purpose): only a game
+    against the approval does, and there was none. The approval is settled once it can no longer be challenged."""
     for v in verifiers:
         pool.register({"from": v})
     v = _drawn(pool, rnd, market, submitter, solvers, chain)
     pool.approve(2, CORE.abi_tuple(), _openings(pool), {"from": v})
     market.openDispute(2, {"from": game})
-    market.resolveDispute(2, True, False, game, {"from": game})  # slashed, but no game recorded a one-step proof
+    market.resolveDispute(2, True, True, game, {"from": game})  # slashed, even by the proof
     assert market.state(2) == SLASHED
+    j = market.job(2)
+    until = j["resultAt"] + j["challengePeriod"]
+    assert not pool.canSettle(2)
+    with brownie.reverts(typed_error("PoolApprovalContestable", 2, until)):  # it can still be challenged
+        pool.settle(2, {"from": submitter})
+    rnd.sleep_until(until)
+    assert pool.canSettle(2)
     burned = staking.totalBurned()
     tx = pool.settle(2, {"from": submitter})
     assert tx.events["Settled"]["slashed"] == 0 and tx.events["Settled"]["paid"] == 0

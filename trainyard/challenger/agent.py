@@ -78,6 +78,8 @@ class ChallengerAgent:
         self._done_jobs: set[int] = memory.finished(Kind.JOB)
         self._done_games: set[int] = memory.finished(Kind.GAME)
         self._discovered = False
+        self._defending: set[int] = set()  # games against this agent's approvals whose agreed start is loaded
+        self._reader: PoolClient | None = self.pool
         self.failures = 0
 
     # -- the loop -------------------------------------------------------------------------------------------
@@ -99,7 +101,7 @@ class ChallengerAgent:
                 log.warning("%s: job %d: %s", self.name, job_id, exc)
                 continue
             checked, opened = checked + c, opened + o
-        moves = self._play() + self._pool_duties()
+        moves = self._play() + self._pool_duties() + self._approval_duties()
         claimed = self._claim() if not (checked or opened or moves) else 0
         return Activity(checked, opened, moves, claimed)
 
@@ -236,6 +238,8 @@ class ChallengerAgent:
             return 0
         view = self.market.job(job_id)
         if view.state.is_over:
+            if not self.pool.can_settle(job_id):  # an approval waits until nobody can challenge it any more
+                return 0
             self.pool.settle(job_id)
             return 1
         if view.state not in (JobState.CHALLENGE, JobState.DISPUTED):
@@ -294,6 +298,72 @@ class ChallengerAgent:
         need = amount - self.market.stake_info().free
         if need > 0:
             self.market.deposit(need)
+
+    # -- approvals: challenged when wrong, defended when one's own --------------------------------------------
+    def _approval_duties(self) -> int:
+        """Open a game against the pool approval of each window this agent disputes; defend the windows its own
+        approvals opened. Returns the transactions sent."""
+        try:
+            if self._reader is None:
+                self._reader = PoolClient(self.market.chain)
+        except TrainyardError:  # a deployment without the pool
+            return 0
+        return self._challenge_approvals(self._reader) + self._defend_approvals()
+
+    def _challenge_approvals(self, reader: PoolClient) -> int:
+        """A window this agent disputes (it re-executed it: it is wrong) that a pool approval opened was vouched for
+        by that approver: a game against the approval burns its stake when the approver cannot defend the window.
+        Sent while the challenge period lasts, whatever became of the job (a cheater forfeiting its own games on
+        time does not shield its approver)."""
+        sent = 0
+        mine = self.memory.games()
+        try:
+            challenged = {(j, w) for g, j, w in mine if self.games.is_approval(g)}
+            for game_id, job_id, window in mine:
+                if (job_id, window) in challenged or game_id in self._done_games or self.games.is_approval(game_id):
+                    continue
+                view = self.market.job(job_id)
+                if view.result_at == 0 or self.market.chain.now() >= view.result_at + view.challenge_period:
+                    continue
+                approver = reader.approver_of(job_id, window)
+                job = self._job(view)
+                if approver is None or approver.lower() == self.me.lower() or job is None:
+                    continue
+                gid = self.games.challenge_approval(job_id, job.core, window, self.policy.degree)
+                self.memory.record_game(gid, job_id, window)
+                challenged.add((job_id, window))
+                log.info("%s: opened game %d against %s's approval of job %d window %d", self.name, gid, approver,
+                         job_id, window)
+                sent += 1
+        except TrainyardError as exc:
+            self.failures += 1
+            log.warning("%s: challenging an approval: %s", self.name, exc)
+        return sent
+
+    def _defend_approvals(self) -> int:
+        """Play the defender's side of every game against this agent's approvals, with its own re-execution."""
+        moves = 0
+        for game_id, job_id in self.games.approval_games_against(self.me):
+            if game_id in self._done_games:
+                continue
+            try:
+                view = self.games.view(game_id)
+                if view.phase.over:
+                    self._finish(Kind.GAME, game_id)
+                    continue
+                job = self._job(self.market.job(job_id))
+                if job is None:
+                    continue
+                if game_id not in self._defending:  # the game's agreed start: the solver's checkpoint of window-1
+                    if view.window > 0:
+                        self._trust_checkpoint(job, self.games.trace(job_id), view.window - 1)
+                    self._defending.add(game_id)
+                if step_once(self.games, "solver", job.oracle, game_id, job.core) is not None:
+                    moves += 1
+            except TrainyardError as exc:
+                self.failures += 1
+                log.warning("%s: defending game %d: %s", self.name, game_id, exc)
+        return moves
 
     # -- games and money ------------------------------------------------------------------------------------
     def _play(self) -> int:

@@ -50,7 +50,19 @@ class DisputeClient:
          step, _bond, chunk, *_rest) = g
         return GameView(game_id, int(job_id), str(challenger), str(solver), Phase(int(phase)), bool(solver_turn),
                         int(degree), int(window), int(lo), int(hi), int(step), int(out_index), int(chunk),
-                        int(deadline), self.chain.now())
+                        int(deadline), self.chain.now(), self.is_approval(game_id))
+
+    def is_approval(self, game_id: int) -> bool:
+        """Whether the game challenges a pool approval (its defender is the approver, not the job's solver)."""
+        return bool(self.chain.call(self.game_contract.functions.approvalGame(game_id)))
+
+    def approval_games_against(self, approver: str) -> list[tuple[int, int]]:
+        """(game, job) of every game opened against ``approver``'s approvals."""
+        evs = self.chain.events("DisputeGame", "ApprovalChallenged", 0, approver=to_checksum_address(approver))
+        return [(int(e["args"]["gameId"]), int(e["args"]["jobId"])) for e in evs]
+
+    def approver_lost(self, job_id: int) -> bool:
+        return bool(self.chain.call(self.game_contract.functions.approverLost(job_id)))
 
     def raw(self, game_id: int) -> dict[str, Any]:
         fn = self.game_contract.functions.game(game_id)
@@ -128,6 +140,19 @@ class DisputeClient:
         receipt = self.chain.transact(
             self.challenge_fn(job_id, core, window, degree, trace), value=self.bond(), label="challenge"
         )
+        (ev,) = self.game_contract.events.GameOpened().process_receipt(receipt, errors=DISCARD)
+        return int(ev["args"]["gameId"])
+
+    def challenge_approval(
+        self, job_id: int, core: SpecCore, window: int, degree: int = 2, trace: list[TraceLeaf] | None = None
+    ) -> int:
+        """Open a game against the pool approval that opened ``window`` (its approver defends it)."""
+        trace = self.trace(job_id) if trace is None else trace
+        prev = open_leaf(trace, window - 1) if window > 0 else (b"\x00" * 32, b"\x00" * 32, b"\x00" * 32, [])
+        fn = self.game_contract.functions.challengeApproval(
+            job_id, core.abi_tuple(), window, len(trace), prev, open_leaf(trace, window), degree
+        )
+        receipt = self.chain.transact(fn, value=self.bond(), label="challengeApproval")
         (ev,) = self.game_contract.events.GameOpened().process_receipt(receipt, errors=DISCARD)
         return int(ev["args"]["gameId"])
 

@@ -48,6 +48,7 @@ class GameView:
     chunk: int
     deadline: int  # last second the party to move may move
     now: int
+    approval: bool = False  # a game against a pool approval: `solver` is the approver, who defends the window
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ Move = PostRoots | Pick | RevealOp | NameChunk | RevealChunk | ProveElement | Ti
 def must_close(view: GameView, job_decided: bool) -> bool:
     """A live game of a job that is already decided (slashed by another game or by the training timeout) can only be
     closed: every party's next action on it, the solver's included (the market keeps the job open until it is)."""
-    return job_decided and not view.phase.over
+    return job_decided and not view.phase.over and not view.approval  # an approval's game is always played out
 
 
 def points(lo: int, hi: int, degree: int) -> list[int]:
