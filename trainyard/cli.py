@@ -37,7 +37,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _market(args: argparse.Namespace, sign: bool = True) -> Market:
     from trainyard.chain import Chain
-    from trainyard.config import read_deployments
+    from trainyard.deployments import addresses_for
     from trainyard.market import Market
 
     s = _settings(args)
@@ -47,7 +47,7 @@ def _market(args: argparse.Namespace, sign: bool = True) -> Market:
         chain_id = chain.w3.eth.chain_id
     except Exception:  # noqa: BLE001 - any transport failure
         raise TrainyardError(f"cannot reach an Ethereum node at {s.rpc_url} (set TRAINYARD_RPC_URL)") from None
-    chain.addresses.update(read_deployments(s.deployments, chain_id))
+    chain.addresses.update(addresses_for(chain, s, chain_id))
     return Market(chain)
 
 
@@ -111,6 +111,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     for name, addr in addresses.items():
         print(f"{name}: {addr}")
     print(f"written to {s.deployments}")
+    print(f"the other parties join this market with: export TRAINYARD_MARKET={addresses['JobMarket']}")
     return 0
 
 
