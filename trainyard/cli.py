@@ -52,10 +52,10 @@ def _market(args: argparse.Namespace, sign: bool = True) -> Market:
 
 
 def _store(args: argparse.Namespace) -> ContentStore:
-    from trainyard.store import LocalStore
+    from trainyard.store import READ_HINT, LocalStore
 
     s = _settings(args)
-    base: ContentStore = LocalStore(s.store)
+    base: ContentStore = LocalStore(s.store, missing_hint="" if s.gateways else READ_HINT)
     if s.ipfs_api:
         from trainyard.kubo import KuboStore
 
@@ -227,6 +227,13 @@ def cmd_solver_run(args: argparse.Namespace) -> int:
             max_lock=parse_duration(args.max_lock, "--max-lock"),
         ),
     )
+    if not s.ipfs_api:  # verifiers read its checkpoints from here (with an IPFS node, they are on IPFS)
+        from trainyard.gateway import serve_store
+        from trainyard.store import LocalStore
+
+        gw = serve_store(LocalStore(s.store), args.serve)
+        if gw is not None:
+            print(f"serving its store at {gw.url}/ipfs/<cid>: verifiers list {gw.url} in TRAINYARD_GATEWAYS")
     print(f"solver {market.chain.address} running (state in {db}); Ctrl-C to stop")
     try:
         agent.run(poll_s=args.poll)
@@ -373,6 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="10m",
         help="skip jobs whose training period is shorter (e.g. 30m, 2h; default 10m): set it to what this "
         "machine needs, or a submitter can post a job nobody can finish in time and take the stake",
+    )
+    sr.add_argument(
+        "--serve",
+        help="HOST:PORT where it serves its store, so that verifiers can read its checkpoints (default "
+        "127.0.0.1:8081, or a free port if that one is taken; `off`: not served)",
     )
     sr.add_argument("--max-lock", default="90d", help="skip jobs that would lock the bid's stake longer (default 90d)")
     sr.set_defaults(fn=cmd_solver_run)
