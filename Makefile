@@ -1,6 +1,6 @@
 # Trainyard: `make demo` runs a full market round on a devnet it starts itself; `make test` runs every test.
 # Both bootstrap what they need, idempotently: a virtualenv (.venv) with the project and its pins, and the npm
-# toolchain (node_modules: solc as WebAssembly, Anvil, OpenZeppelin). See ../shared/TOOLCHAIN.md for why.
+# toolchain (node_modules: solc as WebAssembly, Anvil, OpenZeppelin). docs/operations.md (Toolchain) says why.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

@@ -37,7 +37,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _market(args: argparse.Namespace, sign: bool = True) -> Market:
     from trainyard.chain import Chain
-    from trainyard.config import read_deployments
+    from trainyard.deployments import addresses_for
     from trainyard.market import Market
 
     s = _settings(args)
@@ -47,15 +47,15 @@ def _market(args: argparse.Namespace, sign: bool = True) -> Market:
         chain_id = chain.w3.eth.chain_id
     except Exception:  # noqa: BLE001 - any transport failure
         raise TrainyardError(f"cannot reach an Ethereum node at {s.rpc_url} (set TRAINYARD_RPC_URL)") from None
-    chain.addresses.update(read_deployments(s.deployments, chain_id))
+    chain.addresses.update(addresses_for(chain, s, chain_id))
     return Market(chain)
 
 
 def _store(args: argparse.Namespace) -> ContentStore:
-    from trainyard.store import LocalStore
+    from trainyard.store import READ_HINT, LocalStore
 
     s = _settings(args)
-    base: ContentStore = LocalStore(s.store)
+    base: ContentStore = LocalStore(s.store, missing_hint="" if s.gateways else READ_HINT)
     if s.ipfs_api:
         from trainyard.kubo import KuboStore
 
@@ -111,6 +111,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     for name, addr in addresses.items():
         print(f"{name}: {addr}")
     print(f"written to {s.deployments}")
+    print(f"the other parties join this market with: export TRAINYARD_MARKET={addresses['JobMarket']}")
     return 0
 
 
@@ -233,6 +234,13 @@ def cmd_solver_run(args: argparse.Namespace) -> int:
             max_lock=parse_duration(args.max_lock, "--max-lock"),
         ),
     )
+    if not s.ipfs_api:  # verifiers read its checkpoints from here (with an IPFS node, they are on IPFS)
+        from trainyard.gateway import serve_store
+        from trainyard.store import LocalStore
+
+        gw = serve_store(LocalStore(s.store), args.serve)
+        if gw is not None:
+            print(f"serving its store at {gw.url}/ipfs/<cid>: verifiers list {gw.url} in TRAINYARD_GATEWAYS")
     print(f"solver {market.chain.address} running (state in {db}); Ctrl-C to stop")
     try:
         agent.run(poll_s=args.poll)
@@ -379,6 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="10m",
         help="skip jobs whose training period is shorter (e.g. 30m, 2h; default 10m): set it to what this "
         "machine needs, or a submitter can post a job nobody can finish in time and take the stake",
+    )
+    sr.add_argument(
+        "--serve",
+        help="HOST:PORT where it serves its store, so that verifiers can read its checkpoints (default "
+        "127.0.0.1:8081, or a free port if that one is taken; `off`: not served)",
     )
     sr.add_argument("--max-lock", default="90d", help="skip jobs that would lock the bid's stake longer (default 90d)")
     sr.set_defaults(fn=cmd_solver_run)

@@ -6,6 +6,7 @@ Settings come from the environment (and CLI flags, which override it):
 ``TRAINYARD_HOME``         folder for local state (default ``./.trainyard``): store, agent DBs
 ``TRAINYARD_RPC_URL``      JSON-RPC endpoint (default ``http://127.0.0.1:8545``)
 ``TRAINYARD_DEPLOYMENTS``  deployments file (default ``$TRAINYARD_HOME/deployments.json``)
+``TRAINYARD_MARKET``       a JobMarket address: the other contracts are read from the chain (the file is not read)
 ``TRAINYARD_STORE``        content store folder (default ``$TRAINYARD_HOME/store``)
 ``TRAINYARD_IPFS_API``     an IPFS node's RPC API (Kubo, e.g. ``http://127.0.0.1:5001``) to use as the store
 ``TRAINYARD_GATEWAYS``     other agents' stores to read from, comma-separated URLs (``http://host:port``,
@@ -14,7 +15,8 @@ Settings come from the environment (and CLI flags, which override it):
 ``TRAINYARD_KEYSTORE``     an encrypted JSON keystore file, with ``TRAINYARD_KEYSTORE_PASSWORD``
 =========================  =====================================================================
 
-The deployments file maps a chain id to contract addresses; the deploy step writes it.
+The deployments file maps a chain id to contract addresses; the deploy step writes it. The other parties of a
+market need only ``TRAINYARD_MARKET`` (see :mod:`trainyard.deployments`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Settings:
     keystore_password: str | None = field(default=None, repr=False)
     gateways: tuple[str, ...] = ()
     ipfs_api: str | None = None
+    market: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -64,6 +67,7 @@ class Settings:
             keystore_password=env.get("TRAINYARD_KEYSTORE_PASSWORD"),
             gateways=tuple(g.strip() for g in env.get("TRAINYARD_GATEWAYS", "").split(",") if g.strip()),
             ipfs_api=env.get("TRAINYARD_IPFS_API") or None,
+            market=str(overrides.get("market") or env.get("TRAINYARD_MARKET") or "").strip() or None,
         )
 
     def account(self) -> LocalAccount:
@@ -94,16 +98,24 @@ class Settings:
         raise ConfigError("no signing key: set TRAINYARD_PRIVATE_KEY, or TRAINYARD_KEYSTORE and its password")
 
 
+def no_deployments(path: Path, chain_id: int) -> ConfigError:
+    """The one line a party gets whose home knows no market on this chain: join the deployer's, don't deploy another."""
+    return ConfigError(
+        f"this home has no deployments for chain {chain_id} ({path}): set TRAINYARD_DEPLOYMENTS=<the deployer's file> "
+        "or TRAINYARD_MARKET=<address>, or deploy a new market with `trainyard deploy`"
+    )
+
+
 def read_deployments(path: Path, chain_id: int) -> dict[str, ChecksumAddress]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"no deployments file at {path}: deploy first (`trainyard deploy`)") from None
+        raise no_deployments(path, chain_id) from None
     except ValueError:
         raise ConfigError(f"{path} is not valid JSON") from None
-    found = data.get(str(chain_id))
+    found = data.get(str(chain_id)) if isinstance(data, dict) else None
     if not found:
-        raise ConfigError(f"{path} has no contracts for chain id {chain_id}: deploy to this network first")
+        raise no_deployments(path, chain_id)
     try:
         return {name: to_checksum_address(address) for name, address in dict(found).items()}
     except ValueError:

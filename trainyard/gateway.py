@@ -1,20 +1,28 @@
 """Sharing a content store between machines without an IPFS node: every agent can serve its store over HTTP with
 IPFS-gateway paths (``GET /ipfs/<cid>``, FastAPI), and read other agents' stores through :class:`GatewayStore`,
-which checks every object it fetches against its CID (a gateway is never trusted)."""
+which checks every object it fetches against its CID (a gateway is never trusted).
+
+A solver agent serves its own store (``trainyard solver run --serve``, on :data:`SOLVER_SERVE` unless told
+otherwise): verifiers and whistleblowers read its checkpoints from there.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
+from typing import Self
 
 import requests
 import uvicorn
 from fastapi import FastAPI, HTTPException, Response
 
 from trainyard import cid as cidlib
-from trainyard.errors import CIDMismatch, StoreError
-from trainyard.store import ContentStore
+from trainyard.errors import CIDMismatch, ConfigError, StoreError
+from trainyard.store import READ_HINT, SOLVER_SERVE, ContentStore
+
+log = logging.getLogger("trainyard.gateway")
 
 
 def gateway_app(store: ContentStore) -> FastAPI:
@@ -51,7 +59,7 @@ class BackgroundServer:
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def start(self, timeout: float = 10.0) -> BackgroundServer:
+    def start(self, timeout: float = 10.0) -> Self:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -70,7 +78,7 @@ class BackgroundServer:
         self.server.should_exit = True
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> BackgroundServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -82,6 +90,35 @@ class Gateway(BackgroundServer):
 
     def __init__(self, store: ContentStore, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(gateway_app(store), host, port)
+
+
+def listen_address(text: str) -> tuple[str, int] | None:
+    """``HOST:PORT`` (a bare ``:PORT`` listens on 127.0.0.1), or None for ``off``."""
+    if text.strip().lower() in ("off", "none", "no"):
+        return None
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"--serve {text!r}: expected HOST:PORT (e.g. {SOLVER_SERVE}) or off")
+    return host or "127.0.0.1", int(port)
+
+
+def serve_store(store: ContentStore, listen: str | None) -> Gateway | None:
+    """Serve ``store`` in the background at ``listen`` (None: :data:`SOLVER_SERVE`, or any free port on the same host
+    if that one is taken, said in the log; an address given explicitly must be free). None for ``off``."""
+    address = listen_address(listen or SOLVER_SERVE)
+    if address is None:
+        return None
+    try:
+        return Gateway(store, *address).start()
+    except StoreError:
+        if listen is not None:
+            raise ConfigError(
+                f"cannot serve the store at {listen} (port taken, or not an address of this machine): "
+                "choose another with --serve HOST:PORT, or --serve off"
+            ) from None
+    gw = Gateway(store, address[0], 0).start()
+    log.warning("%s was taken: serving the store at %s instead (tell the verifiers)", SOLVER_SERVE, gw.url)
+    return gw
 
 
 class GatewayStore(ContentStore):
@@ -116,4 +153,7 @@ class GatewayStore(ContentStore):
                 continue
             self.local.put(r.content)
             return r.content
-        raise StoreError(f"{cid} is not in the local store ({missing}) nor at any gateway: " + "; ".join(problems))
+        where = (
+            f"nor at any gateway ({'; '.join(problems)})" if self.gateways else "and TRAINYARD_GATEWAYS is not set"
+        )
+        raise StoreError(f"{cid} is not in this machine's store ({missing}) {where}: {READ_HINT}")

@@ -16,6 +16,14 @@ from pathlib import Path
 from trainyard import cid as cidlib
 from trainyard.errors import CIDMismatch, StoreError
 
+SOLVER_SERVE = "127.0.0.1:8081"  # where `trainyard solver run` serves its store unless --serve says otherwise
+# What a party that lacks an object should do: read the stores of the parties that wrote it.
+READ_HINT = (
+    "list the stores of the parties that wrote it in TRAINYARD_GATEWAYS (comma-separated http://host:port): "
+    f"a solver serves its own (`trainyard solver run`, default http://{SOLVER_SERVE}, or its --serve), "
+    "a submitter runs `trainyard store serve`"
+)
+
 
 class ContentStore(abc.ABC):
     """A content-addressed store."""
@@ -37,10 +45,12 @@ class ContentStore(abc.ABC):
 
 
 class LocalStore(ContentStore):
-    """Objects as files ``<root>/<cid>``, written atomically (temp file + rename)."""
+    """Objects as files ``<root>/<cid>``, written atomically (temp file + rename). ``missing_hint`` ends the message
+    of a missing object (the CLI's, read without gateways: :data:`READ_HINT`)."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], missing_hint: str = "") -> None:
         self.root = Path(root)
+        self.missing_hint = missing_hint
 
     def put(self, data: bytes) -> str:
         cid = cidlib.cid_for(data)
@@ -69,7 +79,8 @@ class LocalStore(ContentStore):
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise StoreError(f"{cid} is not in the store at {self.root}") from None
+            hint = f": {self.missing_hint}" if self.missing_hint else ""
+            raise StoreError(f"{cid} is not in the store at {self.root}{hint}") from None
         if cidlib.cid_for(data) != cid:
             raise CIDMismatch(f"{path} is corrupt: its bytes do not hash to {cid}; delete it and fetch it again")
         return data

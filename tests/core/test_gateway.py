@@ -3,6 +3,7 @@ machines' stores, every read is checked against the CID, lying or absent gateway
 checkpoints travel this way between a solver and a verifier. Real HTTP servers on loopback, no doubles."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -14,9 +15,9 @@ from fastapi import FastAPI, Response
 from trainyard import runtime as rt
 from trainyard.devnet import free_port
 from trainyard.dispute import scenario as sc
-from trainyard.errors import StoreError
-from trainyard.gateway import BackgroundServer, Gateway, GatewayStore
-from trainyard.store import LocalStore
+from trainyard.errors import ConfigError, StoreError
+from trainyard.gateway import BackgroundServer, Gateway, GatewayStore, listen_address, serve_store
+from trainyard.store import READ_HINT, LocalStore
 
 
 @pytest.fixture
@@ -98,3 +99,57 @@ def test_trainyard_store_serve_as_a_process(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# -- a solver serves its own store (`trainyard solver run --serve`) ------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [("127.0.0.1:8081", ("127.0.0.1", 8081)), (":9000", ("127.0.0.1", 9000)),
+                                                ("0.0.0.0:0", ("0.0.0.0", 0)), ("off", None), ("OFF", None)])
+def test_listen_address_reads_host_port_or_off(text, expected):
+    assert listen_address(text) == expected
+
+
+@pytest.mark.parametrize("text", ["8081", "host:", "host:port", "127.0.0.1:70000"])
+def test_listen_address_refuses_what_is_not_host_port(text):
+    with pytest.raises(ConfigError, match="expected HOST:PORT"):
+        listen_address(text)
+
+
+def _held_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock, sock.getsockname()[1]
+
+
+def test_serve_store_on_the_default_address_falls_back_to_a_free_port_if_taken(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path / "solver")
+    cid = store.put(b"a checkpoint")
+    sock, port = _held_port()
+    monkeypatch.setattr("trainyard.gateway.SOLVER_SERVE", f"127.0.0.1:{port}")
+    with sock:
+        gw = serve_store(store, None)
+        assert gw is not None
+        try:
+            assert not gw.url.endswith(f":{port}")
+            assert GatewayStore(LocalStore(tmp_path / "verifier"), [gw.url]).get(cid) == b"a checkpoint"
+        finally:
+            gw.stop()
+
+
+def test_serve_store_on_an_explicit_address_that_is_taken_says_what_to_do(tmp_path):
+    sock, port = _held_port()
+    with sock, pytest.raises(ConfigError, match="--serve HOST:PORT, or --serve off"):
+        serve_store(LocalStore(tmp_path / "solver"), f"127.0.0.1:{port}")
+
+
+def test_serve_store_off_serves_nothing(tmp_path):
+    assert serve_store(LocalStore(tmp_path / "solver"), "off") is None
+
+
+def test_an_object_missing_without_gateways_says_to_set_trainyard_gateways(tmp_path):
+    cid = LocalStore(tmp_path / "solver").put(b"a checkpoint only the solver has")
+    with pytest.raises(StoreError, match="TRAINYARD_GATEWAYS") as err:
+        LocalStore(tmp_path / "verifier", missing_hint=READ_HINT).get(cid)
+    assert "solver run" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(StoreError, match=r"nor at any gateway .*TRAINYARD_GATEWAYS"):
+        GatewayStore(LocalStore(tmp_path / "verifier"), ["http://127.0.0.1:9"]).get(cid)
