@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from trainyard import runtime as rt
 from trainyard.errors import SpecError, TrainyardError
 from trainyard.market import Market
+from trainyard.runtime.data import Submission
 from trainyard.spec import JobSpec, canonical_json, load_dataset
 from trainyard.spec_core import SpecCore, core_from
 from trainyard.store import ContentStore
@@ -14,13 +15,14 @@ from trainyard.store import ContentStore
 
 def dataset_bytes(spec: JobSpec) -> bytes:
     """The dataset as the .npz bytes that are stored, checked against the model and the runtime's bounds."""
-    return checked_job(spec)[0]
+    return checked_job(spec)[0].raw
 
 
-def checked_job(spec: JobSpec, store: ContentStore | None = None) -> tuple[bytes, rt.Dataset, rt.TrainConfig]:
-    """The dataset's stored bytes, the dataset and the training configuration, all checked against the runtime
-    (a ``cid:`` dataset is read from ``store``)."""
-    raw, data = load_dataset(spec.dataset, store)
+def checked_job(spec: JobSpec, store: ContentStore | None = None) -> tuple[Submission, rt.TrainConfig]:
+    """The dataset made ready to store and the training configuration, all checked against the runtime (a ``cid:``
+    dataset is read from ``store``)."""
+    sub = load_dataset(spec.dataset, store)
+    data = sub.data
     if data.n_features != spec.layers[0]:
         raise SpecError(
             f"model.layers: the first width must be the dataset's {data.n_features} features, got {spec.layers[0]}"
@@ -35,7 +37,7 @@ def checked_job(spec: JobSpec, store: ContentStore | None = None) -> tuple[bytes
         rt.validate_config(cfg, data)
     except ValueError as exc:
         raise SpecError(str(exc)) from None
-    return raw, data, cfg
+    return sub, cfg
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,10 @@ class Prepared:
 
 def prepare(spec: JobSpec, store: ContentStore) -> Prepared:
     """Check everything and store the data and the spec document; no transaction yet."""
-    raw, data, cfg = checked_job(spec, store)
-    data_cid = store.put(raw)
-    doc = canonical_json(spec.document(data_cid))
-    return Prepared(spec, data_cid, doc, store.put(doc), core_from(doc, cfg, data))
+    sub, cfg = checked_job(spec, store)
+    data_cid = store.put(sub.raw)
+    doc = canonical_json(spec.document(data_cid, sub.record))
+    return Prepared(spec, data_cid, doc, store.put(doc), core_from(doc, cfg, sub.data))
 
 
 def post(market: Market, prepared: Prepared) -> int:
