@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trainyard.errors import TrainyardError
+from trainyard.errors import NodeUnreachable, TrainyardError
 
 if TYPE_CHECKING:  # imported where used, so that `trainyard --help` does not load web3 and torch
     from trainyard.config import Settings
     from trainyard.market import Market
+    from trainyard.spec import JobSpec
     from trainyard.store import ContentStore
 
 ETH = 10**18
@@ -46,7 +47,7 @@ def _market(args: argparse.Namespace, sign: bool = True) -> Market:
     try:
         chain_id = chain.w3.eth.chain_id
     except Exception:  # noqa: BLE001 - any transport failure
-        raise TrainyardError(f"cannot reach an Ethereum node at {s.rpc_url} (set TRAINYARD_RPC_URL)") from None
+        raise NodeUnreachable(f"cannot reach an Ethereum node at {s.rpc_url} (set TRAINYARD_RPC_URL)") from None
     chain.addresses.update(read_deployments(s.deployments, chain_id))
     return Market(chain)
 
@@ -114,12 +115,21 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def fmt_duration(secs: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size and secs % size == 0:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
     from trainyard.spec import load_spec
     from trainyard.submitter import post, prepare
 
     spec = load_spec(args.spec)  # every check before any key, node or transaction is touched
     fee = parse_eth(args.verification_fee) if args.verification_fee else 0
+    if args.dry_run:
+        return _dry_run(args, spec, fee)
     market = _market(args)
     prepared = prepare(spec, _store(args))
     job_id = post(market, prepared)
@@ -130,6 +140,47 @@ def cmd_submit(args: argparse.Namespace) -> int:
         PoolClient(market.chain).fund(job_id, fee)
         print(f"verification funded with {fmt_eth(fee)}: a verifier from the pool will be drawn once the result is in")
     print("job data is public: anyone can read the spec and the dataset")
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, spec: JobSpec, fee: int) -> int:
+    """`submit --dry-run`: every check `submit` makes, the contract's own by a simulated postJob when a node answers;
+    nothing stored, nothing sent."""
+    from trainyard.submitter import check_funds, prepare
+
+    p = prepare(spec, _store(args), keep=False)
+    d, m, t = p.data, spec.market, spec.training
+    made = [("standardised on the train rows" if spec.dataset.standardize else ""),
+            (f"CSV, label column {spec.dataset.label or 'label'!r}" if spec.dataset.is_csv else "")]
+    lines = [
+        f"job:      {spec.name}: {spec.arch} {'-'.join(map(str, spec.layers))}, {t.steps} steps in "
+        f"{t.num_windows} windows of {t.checkpoint_interval}, batch {t.batch_size}",
+        f"data:     {spec.dataset.source}: {len(d.y)} rows ({len(d.train_index)} train, {len(d.test_index)} test), "
+        f"{d.n_features} features, {d.n_classes} classes" + "".join(f"; {x}" for x in made if x),
+        f"would store: dataset {p.dataset_cid}, spec {p.spec_cid}",
+        f"would post: escrow {fmt_eth(m.max_price)} (max_price), stake per bid {fmt_eth(m.stake_per_bid)}"
+        + (f", verification fee {fmt_eth(fee)}" if fee else ""),
+        f"periods:  bid {fmt_duration(m.bid_period)}, reveal {fmt_duration(m.reveal_period)}, "
+        f"train {fmt_duration(m.train_period)}, challenge {fmt_duration(m.challenge_period)}",
+    ]
+    try:
+        market = _market(args)
+    except NodeUnreachable:
+        url = _settings(args).rpc_url
+        lines.append(f"node:     none answers at {url}: the node, the deployments and the balance are not checked")
+    else:
+        chain = market.chain
+        chain.check_deployed()
+        if fee:
+            chain.contract("VerifierPool")  # a fee needs the pool in the deployments
+        have = check_funds(market, p, fee)
+        gas = market.estimate_post_job(p.core, p.spec_cid, t.num_windows, m)
+        at = chain.addresses["JobMarket"]
+        lines.append(f"node:     {chain.rpc_url} (chain {chain.w3.eth.chain_id}), JobMarket at {at}")
+        lines.append(f"account:  {chain.address} holds {fmt_eth(have)}; postJob would pass, using about {gas} gas")
+    for line in lines:
+        print(line)
+    print("dry run: nothing stored, nothing posted")
     return 0
 
 
@@ -325,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("submit", help="validate a job spec, store it with its data, post it")
     sp.add_argument("spec")
     sp.add_argument("--verification-fee", help="ETH paid to a verifier drawn from the pool if it approves the result")
+    sp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything (spec, data, limits, price, stake; the node, the deployments and the balance when a "
+        "node answers, by simulating postJob) and print what would be posted; store and send nothing",
+    )
     sp.set_defaults(fn=cmd_submit)
     sp = sub.add_parser("status", help="a job's life from chain events, or a table of all jobs")
     sp.add_argument("job", nargs="?", type=int)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from trainyard import runtime as rt
+from trainyard.cid import cid_for
 from trainyard.errors import SpecError, TrainyardError
 from trainyard.market import Market
 from trainyard.runtime.data import Submission
@@ -47,23 +48,34 @@ class Prepared:
     document: bytes
     spec_cid: str
     core: SpecCore
+    data: rt.Dataset
 
     @property
     def spec_hash(self) -> bytes:
         return self.core.spec_hash()
 
 
-def prepare(spec: JobSpec, store: ContentStore) -> Prepared:
-    """Check everything and store the data and the spec document; no transaction yet."""
+def prepare(spec: JobSpec, store: ContentStore, keep: bool = True) -> Prepared:
+    """Check everything and store the data and the spec document (with ``keep=False`` only compute their CIDs,
+    storing nothing: a dry run); no transaction yet."""
     sub, cfg = checked_job(spec, store)
-    data_cid = store.put(sub.raw)
+    put = store.put if keep else cid_for
+    data_cid = put(sub.raw)
     doc = canonical_json(spec.document(data_cid, sub.record))
-    return Prepared(spec, data_cid, doc, store.put(doc), core_from(doc, cfg, sub.data))
+    return Prepared(spec, data_cid, doc, put(doc), core_from(doc, cfg, sub.data), sub.data)
+
+
+def check_funds(market: Market, prepared: Prepared, fee: int = 0) -> int:
+    """The submitter's balance, refused with the numbers when it cannot pay the escrow (and the verification fee)."""
+    have = market.chain.balance()
+    need = prepared.spec.market.max_price + fee
+    if have < need:
+        what = "the job escrows" + (f" {prepared.spec.market.max_price} wei (max_price) plus a {fee} wei "
+                                    "verification fee" if fee else f" {need} wei (max_price)")
+        raise TrainyardError(f"{market.chain.address} holds {have} wei but {what}")
+    return have
 
 
 def post(market: Market, prepared: Prepared) -> int:
-    have = market.chain.balance()
-    need = prepared.spec.market.max_price
-    if have < need:
-        raise TrainyardError(f"{market.chain.address} holds {have} wei but the job escrows {need} wei (max_price)")
+    check_funds(market, prepared)
     return market.post_job(prepared.core, prepared.spec_cid, prepared.spec.training.num_windows, prepared.spec.market)
