@@ -257,12 +257,21 @@ def cmd_stake(args: argparse.Namespace) -> int:
     return 0
 
 
+def _threads(args: argparse.Namespace) -> str:
+    """Set torch's thread count for an agent that trains (trainyard.threads); say what it is."""
+    from trainyard.threads import choose_threads, use_threads
+
+    n = use_threads(choose_threads(args.threads))
+    return f"{n} torch thread" + ("s" if n != 1 else "")
+
+
 def cmd_solver_run(args: argparse.Namespace) -> int:
     from trainyard.solver.agent import SolverAgent
     from trainyard.solver.logic import SolverPolicy
     from trainyard.solver.memory import SolverMemory
     from trainyard.spec import parse_duration
 
+    threads = _threads(args)
     s = _settings(args)
     market = _market(args)
     db = Path(args.db) if args.db else s.home / f"solver-{market.chain.address.lower()}.sqlite"
@@ -277,7 +286,7 @@ def cmd_solver_run(args: argparse.Namespace) -> int:
             max_lock=parse_duration(args.max_lock, "--max-lock"),
         ),
     )
-    print(f"solver {market.chain.address} running (state in {db}); Ctrl-C to stop")
+    print(f"solver {market.chain.address} running (state in {db}, {threads}); Ctrl-C to stop")
     try:
         agent.run(poll_s=args.poll)
     except KeyboardInterrupt:
@@ -298,6 +307,7 @@ def cmd_challenger_run(args: argparse.Namespace) -> int:
         ChallengerPolicy(sample_rate=args.sample_rate, degree=args.degree)
     except ValueError as exc:
         raise TrainyardError(str(exc)) from None
+    threads = _threads(args)
     s = _settings(args)
     market = _market(args)
     db = Path(args.db) if args.db else s.home / f"{role}-{market.chain.address.lower()}.sqlite"
@@ -314,7 +324,7 @@ def cmd_challenger_run(args: argparse.Namespace) -> int:
     )
     agent = ChallengerAgent(market, _store(args), ChallengerMemory(db), policy, name=role, pool=args.pool)
     what = "every window of each result" if role == "whistleblower" else f"{args.sample_rate:.0%} of each job's windows"
-    print(f"{role} {market.chain.address} re-executing {what} (state in {db}); Ctrl-C to stop")
+    print(f"{role} {market.chain.address} re-executing {what} (state in {db}, {threads}); Ctrl-C to stop")
     try:
         agent.run(poll_s=args.poll)
     except KeyboardInterrupt:
@@ -431,6 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
         "machine needs, or a submitter can post a job nobody can finish in time and take the stake",
     )
     sr.add_argument("--max-lock", default="90d", help="skip jobs that would lock the bid's stake longer (default 90d)")
+    sr.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads for training (default: $OMP_NUM_THREADS if set, else 1; the runtime's small matrices "
+        "gain nothing from more, and a busy machine loses much)",
+    )
     sr.set_defaults(fn=cmd_solver_run)
     for role, rate, text in (
         (
@@ -459,6 +475,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         rr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
         rr.add_argument("--db", help=f"SQLite state file (default $TRAINYARD_HOME/{role}-<address>.sqlite)")
+        rr.add_argument(
+            "--threads",
+            type=int,
+            help="torch threads for training (default: $OMP_NUM_THREADS if set, else 1; the runtime's small matrices "
+            "gain nothing from more, and a busy machine loses much)",
+        )
         rr.set_defaults(fn=cmd_challenger_run)
     return p
 
