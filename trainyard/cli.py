@@ -52,7 +52,8 @@ def _market(args: argparse.Namespace, sign: bool = True) -> Market:
     return Market(chain)
 
 
-def _store(args: argparse.Namespace) -> ContentStore:
+def _store(args: argparse.Namespace, keep: bool = True) -> ContentStore:
+    """The content store the settings name; with ``keep=False`` what is read from gateways is not kept locally."""
     from trainyard.store import LocalStore
 
     s = _settings(args)
@@ -64,7 +65,7 @@ def _store(args: argparse.Namespace) -> ContentStore:
     if s.gateways:
         from trainyard.gateway import GatewayStore
 
-        return GatewayStore(base, s.gateways)
+        return GatewayStore(base, s.gateways, keep=keep)
     return base
 
 
@@ -148,7 +149,7 @@ def _dry_run(args: argparse.Namespace, spec: JobSpec, fee: int) -> int:
     nothing stored, nothing sent."""
     from trainyard.submitter import check_funds, prepare
 
-    p = prepare(spec, _store(args), keep=False)
+    p = prepare(spec, _store(args, keep=False), keep=False)
     d, m, t = p.data, spec.market, spec.training
     made = [("standardised on the train rows" if spec.dataset.standardize else ""),
             (f"CSV, label column {spec.dataset.label or 'label'!r}" if spec.dataset.is_csv else "")]
@@ -177,7 +178,8 @@ def _dry_run(args: argparse.Namespace, spec: JobSpec, fee: int) -> int:
         gas = market.estimate_post_job(p.core, p.spec_cid, t.num_windows, m)
         at = chain.addresses["JobMarket"]
         lines.append(f"node:     {chain.rpc_url} (chain {chain.w3.eth.chain_id}), JobMarket at {at}")
-        lines.append(f"account:  {chain.address} holds {fmt_eth(have)}; postJob would pass, using about {gas} gas")
+        shown = f"{have / ETH:.6f}".rstrip("0").rstrip(".")
+        lines.append(f"account:  {chain.address} holds {shown} ETH; postJob would pass, using about {gas} gas")
     for line in lines:
         print(line)
     print("dry run: nothing stored, nothing posted")

@@ -83,6 +83,7 @@ def test_dry_run_prints_what_it_would_post_and_sends_nothing(env, capsys):
     assert "periods:  bid 10m, reveal 10m, train 2h, challenge 30m" in out
     assert "1000 steps in 4 windows of 250" in out
     assert f"node:     {env[0].url} (chain " in out and "postJob would pass, using about" in out
+    assert " ETH; postJob" in out  # the balance in ETH, not in wei
     assert out.rstrip().endswith("dry run: nothing stored, nothing posted")
 
 
@@ -145,3 +146,27 @@ def test_dry_run_without_a_node_checks_the_rest_and_says_what_it_skipped(env, ca
     out = capsys.readouterr().out
     assert f"node:     none answers at {url}: the node, the deployments and the balance are not checked" in out
     assert "would post: escrow 0.5 ETH" in out and _stored(env[1]) == stored
+
+
+def test_a_cid_dataset_is_read_through_the_gateways_the_cli_has(env, tmp_path, capsys, monkeypatch):
+    """`dataset: cid:<CID>` of data only another agent's store holds, served over HTTP and named in
+    TRAINYARD_GATEWAYS: read (and checked against its CID) instead of taken for a local path."""
+    from trainyard import runtime as rt
+    from trainyard.gateway import Gateway
+    from trainyard.store import LocalStore
+
+    other = LocalStore(tmp_path / "elsewhere")
+    digits = rt.digits_dataset()  # 500 of its rows: bytes no other test of the module stored
+    cid = other.put(rt.Dataset.from_arrays(digits.x[:500].numpy(), digits.y[:500].numpy()).to_npz_bytes())
+    doc = yaml.safe_load(EXAMPLE.read_text())
+    doc["dataset"] = "cid:" + cid
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump(doc))
+    out = _dry([str(tmp_path / "job.yaml")], env, capsys, 2)  # no gateway: not in the store, and says what to do
+    assert f"dataset cid:{cid}" in out.err and "TRAINYARD_GATEWAYS" in out.err and out.err.count("\n") == 1
+    gw = Gateway(other, port=free_port()).start()
+    try:
+        monkeypatch.setenv("TRAINYARD_GATEWAYS", gw.url)
+        out = _dry([str(tmp_path / "job.yaml")], env, capsys, 0)
+    finally:
+        gw.stop()
+    assert f"would store: dataset {cid}," in out.out and "500 rows" in out.out

@@ -203,3 +203,18 @@ def test_example_spec_dataset_forms_parse(tmp_path):
         doc = yaml.safe_load(SPEC % (64, form))
         assert doc["dataset"]
         assert _spec(tmp_path, form, 64).dataset == DatasetRef("sklearn:digits")
+
+
+def test_a_solver_reads_a_standardised_csv_job_as_the_submitter_prepared_it(tmp_path):
+    """The stored document and data give a solver the same dataset and the same spec hash as the submitter's."""
+    from trainyard.jobs import JobState, JobView
+    from trainyard.solver.agent import load_job
+
+    (tmp_path / "data.csv").write_bytes(_csv([(r[0] * 100, r[1], r[2]) for r in ROWS]))
+    spec = _spec(tmp_path, "{path: data.csv, label: target, standardize: true}")
+    store = LocalStore(tmp_path / "store")
+    p = prepare(spec, store)
+    view = JobView(1, JobState.BIDDING, "0x" + "00" * 20, p.spec_hash, p.spec_cid, spec.market.max_price,
+                   spec.market.stake_per_bid, spec.training.num_windows, 0, 0, 0, 0, 0, "", "", 0, 0, b"", 0, 0)
+    _doc, _cfg, data = load_job(store, view)  # raises if the spec hash differs
+    assert data.x.tolist() == p.data.x.tolist() and data.test.tolist() == p.data.test.tolist()
