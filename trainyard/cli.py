@@ -200,6 +200,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     from trainyard.status import fetch_model
 
+    if args.recompute:  # may train: the agents' thread count (trainyard.threads)
+        from trainyard.threads import choose_threads, use_threads
+
+        use_threads(choose_threads(None))
     out = fetch_model(_market(args, sign=False), _store(args), args.job, Path(args.out) if args.out else None,
                       recompute=args.recompute)
     for line in out:

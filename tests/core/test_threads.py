@@ -64,3 +64,17 @@ def test_speed_is_printed_in_steps_per_second():
     out = io.StringIO()
     Progress("job 1 window 1/4", 250, stream=out, unit="steps").update(250)
     assert " 250/250 " in out.getvalue() and " steps/s eta " in out.getvalue()
+
+
+def test_fetch_recompute_trains_on_the_agents_thread_count(capsys, monkeypatch):
+    """`fetch --recompute` may retrain: it sets the same thread count before it reaches the node."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("TRAINYARD_RPC_URL", "http://127.0.0.1:9")  # nobody listens: exit 2 after the threads are set
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        assert main(["fetch", "1", "--recompute"]) == 2
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    assert "cannot reach an Ethereum node" in capsys.readouterr().err
