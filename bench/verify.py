@@ -66,7 +66,8 @@ def verifier_run(cfg: TrainConfig, data: Dataset, blobs: list[bytes], windows: l
 
 def compute_fraction(rounds: int = 3) -> float:
     spec = load_spec(ROOT / "examples" / "digits.yaml")
-    _, data, cfg = checked_job(spec)
+    sub, cfg = checked_job(spec)
+    data = sub.data
     n = cfg.steps // cfg.checkpoint_interval
     windows = sampled_windows(ChallengerPolicy(secret=b"bench"), 1, n)
     solver_t, verifier_t = [], []

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -222,6 +222,30 @@ class Chain:
                 "everything) or the deployments file is for another chain; deploy again with `trainyard deploy`"
             )
         return ChainError(f"{address} answered with data that does not fit its ABI: is the build directory current?")
+
+    def check_deployed(self) -> None:
+        """Every contract of the deployments file has code on this node; ConfigError naming the first that has
+        none (a restarted devnet, a deployments file for another chain)."""
+        for address in self.addresses.values():
+            if len(self.retry("get_code", partial(self.w3.eth.get_code, address))) == 0:
+                raise self._missing_code(address)
+
+    def estimate(self, fn: ContractFunction, *, value: int = 0) -> int:
+        """The gas ``fn`` would use, sent by this account with ``value``: the node simulates it and nothing is
+        sent; a revert is decoded and raised as :meth:`transact` would before sending."""
+        params: TxParams = {"from": self.address, "value": Wei(value)}
+        try:
+            return int(self.retry(f"estimate {fn.fn_name}", lambda: fn.estimate_gas(params)))
+        except ContractCustomError as exc:
+            raise decode_revert(str(exc.data), tuple(self.addresses)) from None
+        except ContractLogicError as exc:
+            raise ContractError(f"{fn.fn_name} would revert: {exc}") from None
+        except Web3RPCError as exc:
+            msg = str(exc)
+            if "insufficient funds" in msg:
+                raise ChainError(f"{self.address} has not enough ETH for {fn.fn_name} (value {value} wei plus gas)") \
+                    from None
+            raise ChainError(f"{fn.fn_name}: the node refused: {msg[:300]}") from None
 
     # -- writing ------------------------------------------------------------------------------------------
     def transact(

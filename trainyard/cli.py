@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trainyard.errors import TrainyardError
+from trainyard.errors import NodeUnreachable, TrainyardError
 
 if TYPE_CHECKING:  # imported where used, so that `trainyard --help` does not load web3 and torch
     from trainyard.config import Settings
     from trainyard.market import Market
+    from trainyard.spec import JobSpec
     from trainyard.store import ContentStore
 
 ETH = 10**18
@@ -46,12 +47,13 @@ def _market(args: argparse.Namespace, sign: bool = True) -> Market:
     try:
         chain_id = chain.w3.eth.chain_id
     except Exception:  # noqa: BLE001 - any transport failure
-        raise TrainyardError(f"cannot reach an Ethereum node at {s.rpc_url} (set TRAINYARD_RPC_URL)") from None
+        raise NodeUnreachable(f"cannot reach an Ethereum node at {s.rpc_url} (set TRAINYARD_RPC_URL)") from None
     chain.addresses.update(addresses_for(chain, s, chain_id))
     return Market(chain)
 
 
-def _store(args: argparse.Namespace) -> ContentStore:
+def _store(args: argparse.Namespace, keep: bool = True) -> ContentStore:
+    """The content store the settings name; with ``keep=False`` what is read from gateways is not kept locally."""
     from trainyard.store import READ_HINT, LocalStore
 
     s = _settings(args)
@@ -63,7 +65,7 @@ def _store(args: argparse.Namespace) -> ContentStore:
     if s.gateways:
         from trainyard.gateway import GatewayStore
 
-        return GatewayStore(base, s.gateways)
+        return GatewayStore(base, s.gateways, keep=keep)
     return base
 
 
@@ -115,12 +117,21 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def fmt_duration(secs: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size and secs % size == 0:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
     from trainyard.spec import load_spec
     from trainyard.submitter import post, prepare
 
     spec = load_spec(args.spec)  # every check before any key, node or transaction is touched
     fee = parse_eth(args.verification_fee) if args.verification_fee else 0
+    if args.dry_run:
+        return _dry_run(args, spec, fee)
     market = _market(args)
     prepared = prepare(spec, _store(args))
     job_id = post(market, prepared)
@@ -131,6 +142,48 @@ def cmd_submit(args: argparse.Namespace) -> int:
         PoolClient(market.chain).fund(job_id, fee)
         print(f"verification funded with {fmt_eth(fee)}: a verifier from the pool will be drawn once the result is in")
     print("job data is public: anyone can read the spec and the dataset")
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, spec: JobSpec, fee: int) -> int:
+    """`submit --dry-run`: every check `submit` makes, the contract's own by a simulated postJob when a node answers;
+    nothing stored, nothing sent."""
+    from trainyard.submitter import check_funds, prepare
+
+    p = prepare(spec, _store(args, keep=False), keep=False)
+    d, m, t = p.data, spec.market, spec.training
+    made = [("standardised on the train rows" if spec.dataset.standardize else ""),
+            (f"CSV, label column {spec.dataset.label or 'label'!r}" if spec.dataset.is_csv else "")]
+    lines = [
+        f"job:      {spec.name}: {spec.arch} {'-'.join(map(str, spec.layers))}, {t.steps} steps in "
+        f"{t.num_windows} windows of {t.checkpoint_interval}, batch {t.batch_size}",
+        f"data:     {spec.dataset.source}: {len(d.y)} rows ({len(d.train_index)} train, {len(d.test_index)} test), "
+        f"{d.n_features} features, {d.n_classes} classes" + "".join(f"; {x}" for x in made if x),
+        f"would store: dataset {p.dataset_cid}, spec {p.spec_cid}",
+        f"would post: escrow {fmt_eth(m.max_price)} (max_price), stake per bid {fmt_eth(m.stake_per_bid)}"
+        + (f", verification fee {fmt_eth(fee)}" if fee else ""),
+        f"periods:  bid {fmt_duration(m.bid_period)}, reveal {fmt_duration(m.reveal_period)}, "
+        f"train {fmt_duration(m.train_period)}, challenge {fmt_duration(m.challenge_period)}",
+    ]
+    try:
+        market = _market(args)
+    except NodeUnreachable:
+        url = _settings(args).rpc_url
+        lines.append(f"node:     none answers at {url}: the node, the deployments and the balance are not checked")
+    else:
+        chain = market.chain
+        chain.check_deployed()
+        if fee:
+            chain.contract("VerifierPool")  # a fee needs the pool in the deployments
+        have = check_funds(market, p, fee)
+        gas = market.estimate_post_job(p.core, p.spec_cid, t.num_windows, m)
+        at = chain.addresses["JobMarket"]
+        lines.append(f"node:     {chain.rpc_url} (chain {chain.w3.eth.chain_id}), JobMarket at {at}")
+        shown = f"{have / ETH:.6f}".rstrip("0").rstrip(".")
+        lines.append(f"account:  {chain.address} holds {shown} ETH; postJob would pass, using about {gas} gas")
+    for line in lines:
+        print(line)
+    print("dry run: nothing stored, nothing posted")
     return 0
 
 
@@ -148,6 +201,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     from trainyard.status import fetch_model
 
+    if args.recompute:  # may train: the agents' thread count (trainyard.threads)
+        from trainyard.threads import choose_threads, use_threads
+
+        use_threads(choose_threads(None))
     out = fetch_model(_market(args, sign=False), _store(args), args.job, Path(args.out) if args.out else None,
                       recompute=args.recompute)
     for line in out:
@@ -214,12 +271,21 @@ def cmd_stake(args: argparse.Namespace) -> int:
     return 0
 
 
+def _threads(args: argparse.Namespace) -> str:
+    """Set torch's thread count for an agent that trains (trainyard.threads); say what it is."""
+    from trainyard.threads import choose_threads, use_threads
+
+    n = use_threads(choose_threads(args.threads))
+    return f"{n} torch thread" + ("s" if n != 1 else "")
+
+
 def cmd_solver_run(args: argparse.Namespace) -> int:
     from trainyard.solver.agent import SolverAgent
     from trainyard.solver.logic import SolverPolicy
     from trainyard.solver.memory import SolverMemory
     from trainyard.spec import parse_duration
 
+    threads = _threads(args)
     s = _settings(args)
     market = _market(args)
     db = Path(args.db) if args.db else s.home / f"solver-{market.chain.address.lower()}.sqlite"
@@ -241,7 +307,7 @@ def cmd_solver_run(args: argparse.Namespace) -> int:
         gw = serve_store(LocalStore(s.store), args.serve)
         if gw is not None:
             print(f"serving its store at {gw.url}/ipfs/<cid>: verifiers list {gw.url} in TRAINYARD_GATEWAYS")
-    print(f"solver {market.chain.address} running (state in {db}); Ctrl-C to stop")
+    print(f"solver {market.chain.address} running (state in {db}, {threads}); Ctrl-C to stop")
     try:
         agent.run(poll_s=args.poll)
     except KeyboardInterrupt:
@@ -262,6 +328,7 @@ def cmd_challenger_run(args: argparse.Namespace) -> int:
         ChallengerPolicy(sample_rate=args.sample_rate, degree=args.degree)
     except ValueError as exc:
         raise TrainyardError(str(exc)) from None
+    threads = _threads(args)
     s = _settings(args)
     market = _market(args)
     db = Path(args.db) if args.db else s.home / f"{role}-{market.chain.address.lower()}.sqlite"
@@ -278,7 +345,7 @@ def cmd_challenger_run(args: argparse.Namespace) -> int:
     )
     agent = ChallengerAgent(market, _store(args), ChallengerMemory(db), policy, name=role, pool=args.pool)
     what = "every window of each result" if role == "whistleblower" else f"{args.sample_rate:.0%} of each job's windows"
-    print(f"{role} {market.chain.address} re-executing {what} (state in {db}); Ctrl-C to stop")
+    print(f"{role} {market.chain.address} re-executing {what} (state in {db}, {threads}); Ctrl-C to stop")
     try:
         agent.run(poll_s=args.poll)
     except KeyboardInterrupt:
@@ -340,6 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("submit", help="validate a job spec, store it with its data, post it")
     sp.add_argument("spec")
     sp.add_argument("--verification-fee", help="ETH paid to a verifier drawn from the pool if it approves the result")
+    sp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything (spec, data, limits, price, stake; the node, the deployments and the balance when a "
+        "node answers, by simulating postJob) and print what would be posted; store and send nothing",
+    )
     sp.set_defaults(fn=cmd_submit)
     sp = sub.add_parser("status", help="a job's life from chain events, or a table of all jobs")
     sp.add_argument("job", nargs="?", type=int)
@@ -394,6 +467,12 @@ def build_parser() -> argparse.ArgumentParser:
         "127.0.0.1:8081, or a free port if that one is taken; `off`: not served)",
     )
     sr.add_argument("--max-lock", default="90d", help="skip jobs that would lock the bid's stake longer (default 90d)")
+    sr.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads for training (default: $OMP_NUM_THREADS if set, else 1; the runtime's small matrices "
+        "gain nothing from more, and a busy machine loses much)",
+    )
     sr.set_defaults(fn=cmd_solver_run)
     for role, rate, text in (
         (
@@ -422,6 +501,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         rr.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain")
         rr.add_argument("--db", help=f"SQLite state file (default $TRAINYARD_HOME/{role}-<address>.sqlite)")
+        rr.add_argument(
+            "--threads",
+            type=int,
+            help="torch threads for training (default: $OMP_NUM_THREADS if set, else 1; the runtime's small matrices "
+            "gain nothing from more, and a busy machine loses much)",
+        )
         rr.set_defaults(fn=cmd_challenger_run)
     return p
 

@@ -34,6 +34,7 @@ from trainyard.solver.memory import SolverMemory
 from trainyard.spec import load_spec
 from trainyard.store import LocalStore
 from trainyard.submitter import post, prepare
+from trainyard.threads import choose_threads, use_threads
 
 if TYPE_CHECKING:
     from trainyard.runtime.model import TrainConfig
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", help="keep the demo's store and databases here (default: a temporary folder)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="  %(message)s", stream=sys.stdout)
+    use_threads(choose_threads(None))  # its agents train in this process: one thread unless OMP_NUM_THREADS says
     with tempfile.TemporaryDirectory(prefix="trainyard-demo-") as tmp:
         home = Path(args.home or tmp)
         with Devnet() as net:

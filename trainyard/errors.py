@@ -41,6 +41,10 @@ class ChainError(TrainyardError):
     """The node refused or could not be reached."""
 
 
+class NodeUnreachable(ChainError):
+    """No node answers at the configured URL."""
+
+
 class ContractError(ChainError):
     """A contract call reverted; ``name`` and ``args`` are the decoded custom error when there is one."""
 

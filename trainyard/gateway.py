@@ -123,10 +123,12 @@ def serve_store(store: ContentStore, listen: str | None) -> Gateway | None:
 
 class GatewayStore(ContentStore):
     """A local store first, then the gateways of other agents (``/ipfs/<cid>``), in order. What a gateway returns
-    is checked against the CID before it is kept locally or returned; a gateway that answers wrongly is skipped."""
+    is checked against the CID before it is kept locally (unless ``keep`` is false: a dry run stores nothing) or
+    returned; a gateway that answers wrongly is skipped."""
 
-    def __init__(self, local: ContentStore, gateways: Sequence[str], timeout: float = 30.0) -> None:
+    def __init__(self, local: ContentStore, gateways: Sequence[str], timeout: float = 30.0, keep: bool = True) -> None:
         self.local, self.gateways, self.timeout = local, [g.rstrip("/") for g in gateways], timeout
+        self.keep = keep
 
     def put(self, data: bytes) -> str:
         return self.local.put(data)
@@ -151,7 +153,8 @@ class GatewayStore(ContentStore):
             if cidlib.cid_for(r.content) != cid:
                 problems.append(f"{base}: sent bytes that do not hash to the CID")
                 continue
-            self.local.put(r.content)
+            if self.keep:
+                self.local.put(r.content)
             return r.content
         where = (
             f"nor at any gateway ({'; '.join(problems)})" if self.gateways else "and TRAINYARD_GATEWAYS is not set"

@@ -109,11 +109,19 @@ class Market:
         )
 
     # -- submitter ------------------------------------------------------------------------------------------
+    def _post_call(self, core: SpecCore, spec_cid: str, num_windows: int, m: MarketSpec) -> Any:
+        params = (m.stake_per_bid, num_windows, m.bid_period, m.reveal_period, m.train_period, m.challenge_period)
+        return self.market.functions.postJob(core.abi_tuple(), spec_cid, params)
+
+    def estimate_post_job(self, core: SpecCore, spec_cid: str, num_windows: int, m: MarketSpec) -> int:
+        """The gas :meth:`post_job` would use; the contract's checks run (a refusal is raised, decoded) and nothing
+        is sent."""
+        return self.chain.estimate(self._post_call(core, spec_cid, num_windows, m), value=m.max_price)
+
     def post_job(self, core: SpecCore, spec_cid: str, num_windows: int, m: MarketSpec) -> int:
         """Post a job; the chain derives its spec hash from ``core`` and refuses a core no dispute could settle."""
-        params = (m.stake_per_bid, num_windows, m.bid_period, m.reveal_period, m.train_period, m.challenge_period)
         receipt = self.chain.transact(
-            self.market.functions.postJob(core.abi_tuple(), spec_cid, params), value=m.max_price, label="postJob"
+            self._post_call(core, spec_cid, num_windows, m), value=m.max_price, label="postJob"
         )
         (event,) = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["jobId"])

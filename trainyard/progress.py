@@ -8,8 +8,10 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, label: str, total: int, stream: TextIO | None = None, every_s: float = 2.0) -> None:
-        self.label, self.total = label, max(total, 1)
+    def __init__(
+        self, label: str, total: int, stream: TextIO | None = None, every_s: float = 2.0, unit: str = ""
+    ) -> None:
+        self.label, self.total, self.unit = label, max(total, 1), f" {unit}" if unit else ""
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.every_s = every_s
@@ -25,7 +27,7 @@ class Progress:
         bar = "#" * int(frac * 24)
         rate = done / max(now - self.start, 1e-9)
         eta = (self.total - done) / rate if rate > 0 else 0.0
-        line = f"{self.label} [{bar:<24}] {done}/{self.total} {rate:,.0f}/s eta {eta:,.0f}s {note}".rstrip()
+        line = f"{self.label} [{bar:<24}] {done}/{self.total} {rate:,.0f}{self.unit}/s eta {eta:,.0f}s {note}".rstrip()
         if self.tty:
             self.stream.write("\r" + line + ("\n" if done >= self.total else ""))
         else:

@@ -5,6 +5,7 @@ A spec is a YAML file (see ``examples/digits.yaml``)::
     name: digits-mlp
     model: {arch: mlp, layers: [64, 32, 10]}
     dataset: sklearn:digits          # or a path to an .npz file (X float [n, d], y int [n]); relative to the spec
+    # dataset: {path: data.csv, label: target, standardize: true}   # a CSV with a header row; optional scaling
     training: {steps: 300, checkpoint_interval: 50, batch_size: 32, learning_rate: 0.1, momentum: 0.0, seed: 1}
     market:
       max_price: 0.5 ether           # escrowed at posting; ints are wei; units: wei, gwei, ether
@@ -36,7 +37,7 @@ from eth_utils import keccak
 from trainyard.errors import DatasetError, SpecError, StoreError
 
 if TYPE_CHECKING:
-    from trainyard.runtime import Dataset
+    from trainyard.runtime.data import Submission
     from trainyard.store import ContentStore
 
 ARCHITECTURES = ("mlp",)
@@ -76,21 +77,39 @@ class MarketSpec:
 
 
 @dataclass(frozen=True)
+class DatasetRef:
+    """Where a job's data comes from and how it is read."""
+
+    source: str  # "sklearn:digits", a path (relative to the spec's folder, resolved), or "cid:<CID>" once stored
+    label: str | None = None  # a CSV's label column (default: the column named "label")
+    standardize: bool = False  # scale every feature by the train rows' mean and std (recorded in the document)
+
+    @property
+    def is_file(self) -> bool:
+        return not self.source.startswith(("sklearn:", "cid:"))
+
+    @property
+    def is_csv(self) -> bool:
+        return self.is_file and self.source.lower().endswith(".csv")
+
+
+@dataclass(frozen=True)
 class JobSpec:
     name: str
     arch: str
     layers: tuple[int, ...]
-    dataset: str  # "sklearn:digits", a path (as written), or "cid:<CID>" once stored
+    dataset: DatasetRef
     training: TrainingSpec
     market: MarketSpec
 
-    def document(self, dataset_cid: str) -> dict[str, Any]:
-        """The JSON document that is stored and hashed: everything a solver needs, the data by CID."""
+    def document(self, dataset_cid: str, made: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON document that is stored and hashed: everything a solver needs, the data by CID; ``made`` says
+        how the stored data was made from the submitter's file (a CSV's columns, a standardisation's numbers)."""
         return {
             "version": 1,
             "name": self.name,
             "model": {"arch": self.arch, "layers": list(self.layers)},
-            "dataset": {"cid": dataset_cid, "format": "npz"},
+            "dataset": {"cid": dataset_cid, "format": "npz", **(made or {})},
             "training": asdict(self.training),
             "market": asdict(self.market),
         }
@@ -184,7 +203,7 @@ def _float(sec: dict[str, Any], key: str, where: str, lo: float, hi: float, defa
 
 
 def _check_keys(sec: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(sec) - allowed)
+    unknown = sorted((k if isinstance(k, str) and k.isprintable() else repr(k)[:40]) for k in set(sec) - allowed)
     if unknown:
         raise SpecError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
 
@@ -215,16 +234,7 @@ def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
             f"model.layers: the last width is the number of classes and must be at least 2, got {layers[-1]}"
         )
 
-    dataset = doc.get("dataset")
-    if not isinstance(dataset, str) or not dataset:
-        raise SpecError("dataset: 'sklearn:digits' or a path to an .npz file")
-    if not dataset.startswith(("sklearn:", "cid:")):
-        path = Path(dataset) if base_dir is None else base_dir / dataset
-        if not _is_file(path):
-            raise SpecError(f"dataset: no file at {path}")
-        dataset = str(path)
-    elif dataset.startswith("sklearn:") and dataset != "sklearn:digits":
-        raise SpecError(f"dataset: the only built-in dataset is sklearn:digits, got {dataset!r}")
+    dataset = parse_dataset_ref(doc.get("dataset"), base_dir)
 
     tr = _section(doc, "training")
     where = "training"
@@ -264,6 +274,46 @@ def parse_spec(doc: Any, base_dir: Path | None = None) -> JobSpec:
                         f"{mk['stake_per_bid']}: an unrevealed bid forfeits its stake, which must outweigh any price "
                         f"a selective reveal could move")
     return JobSpec(name, arch, tuple(layers), dataset, training, market)
+
+
+DATASET_FORMS = ("'sklearn:digits', a path to an .npz or .csv file, 'cid:<CID>', or "
+                 "{path: FILE, label: COLUMN, standardize: true}")
+
+
+def parse_dataset_ref(value: Any, base_dir: Path | None = None) -> DatasetRef:
+    """The spec's ``dataset``: a string (built-in name, file, CID) or a mapping with ``path`` and the options."""
+    label: str | None = None
+    standardize = False
+    if isinstance(value, dict):
+        _check_keys(value, {"path", "label", "standardize"}, "dataset")
+        source = value.get("path")
+        if not isinstance(source, str) or not source:
+            raise SpecError(f"dataset.path: the data file (or 'cid:<CID>'), got {source!r:.60}")
+        label = value.get("label")
+        if label is not None and (not isinstance(label, str) or not label.strip()):
+            raise SpecError(f"dataset.label: the name of the CSV's label column, got {label!r:.60}")
+        standardize = value.get("standardize", False)
+        if not isinstance(standardize, bool):
+            raise SpecError(f"dataset.standardize: true or false, got {standardize!r:.60}")
+    elif isinstance(value, str) and value:
+        source = value
+    else:
+        raise SpecError(f"dataset: {DATASET_FORMS}")
+    if source.startswith("sklearn:"):
+        if source != "sklearn:digits":
+            raise SpecError(f"dataset: the only built-in dataset is sklearn:digits, got {source!r}")
+        if standardize:
+            raise SpecError("dataset.standardize: sklearn:digits is already scaled to [0, 1]")
+    elif not source.startswith("cid:"):
+        path = Path(source) if base_dir is None else base_dir / source
+        if not _is_file(path):
+            raise SpecError(f"dataset: no file at {path}")
+        source = str(path)
+    ref = DatasetRef(source, label, standardize)
+    if label is not None and not ref.is_csv:
+        raise SpecError(f"dataset.label: only a CSV file (a name ending in .csv) has a label column; {source} "
+                        "is read as an .npz, whose labels are its y array")
+    return ref
 
 
 def _is_file(path: Path) -> bool:
@@ -331,23 +381,28 @@ def load_spec(path: str | Path) -> JobSpec:
     return parse_spec(doc, base_dir=p.parent)
 
 
-def load_dataset(ref: str, store: ContentStore | None = None) -> tuple[bytes, Dataset]:
-    """The dataset a spec names (``sklearn:digits``, a file, or ``cid:<CID>`` in ``store``): the bytes to store and
-    the dataset; :class:`DatasetError` (or the store's StoreError) naming it and what is wrong otherwise."""
-    from trainyard.runtime.data import digits_dataset, parse_dataset, read_dataset_file
+def load_dataset(ref: str | DatasetRef, store: ContentStore | None = None) -> Submission:
+    """The dataset a spec names (``sklearn:digits``, a file, or ``cid:<CID>`` in ``store``) made ready to store: the
+    bytes, the dataset and how they were made; :class:`DatasetError` naming it and what is wrong otherwise."""
+    from trainyard.runtime.data import Submission, digits_dataset, prepare_submission, read_dataset_file
 
-    if ref == "sklearn:digits":
+    if isinstance(ref, str):
+        ref = DatasetRef(ref)
+    if ref.source == "sklearn:digits":
         data = digits_dataset()
-        return data.to_npz_bytes(), data
-    if ref.startswith("cid:"):
+        return Submission(data.to_npz_bytes(), data)
+    if ref.source.startswith("cid:"):
         if store is None:
-            raise DatasetError(f"dataset {ref}: a CID needs a content store to read it from")
+            raise DatasetError(f"dataset {ref.source}: a CID needs a content store to read it from")
         try:
-            raw = store.get(ref.removeprefix("cid:"))
+            raw = store.get(ref.source.removeprefix("cid:"))
         except StoreError as exc:
-            raise DatasetError(f"dataset {ref}: {exc}") from None
-        return raw, parse_dataset(raw, f"dataset {ref}")
-    return read_dataset_file(ref)
+            raise DatasetError(
+                f"dataset {ref.source}: {exc}; give the data as a file path in the spec, or put it in this store "
+                "(TRAINYARD_STORE, TRAINYARD_IPFS_API) or one listed in TRAINYARD_GATEWAYS"
+            ) from None
+        return prepare_submission(raw, f"dataset {ref.source}", standardize=ref.standardize)
+    return read_dataset_file(ref.source, label=ref.label, standardize=ref.standardize)
 
 
 def parse_document(data: bytes) -> dict[str, Any]:

@@ -20,9 +20,11 @@ from trainyard.market import Market
 ETH = 10**18
 
 
-def start(env, log):
-    return subprocess.Popen([sys.executable, "-m", "trainyard.cli", "solver", "run", "--price", "0.2", "--poll", "0.1"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+def start(env, log, *extra):
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainyard.cli", "solver", "run", "--price", "0.2", "--poll", "0.1", *extra],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
 
 
 def test_a_killed_solver_resumes_from_its_last_checkpoint_and_is_paid(devnet, tmp_path, monkeypatch):
@@ -45,6 +47,7 @@ def test_a_killed_solver_resumes_from_its_last_checkpoint_and_is_paid(devnet, tm
     market = Market(chain)
     solver = Account.from_key(keys[2]).address
     env = {**os.environ, "TRAINYARD_PRIVATE_KEY": keys[2], "PYTHONUNBUFFERED": "1"}
+    env.pop("OMP_NUM_THREADS", None)
     logs = [(tmp_path / f"solver{i}.log").open("w") for i in range(3)]
     proc = start(env, logs[0])
     kills: list[int] = []  # windows committed when each kill happened
@@ -64,7 +67,7 @@ def test_a_killed_solver_resumes_from_its_last_checkpoint_and_is_paid(devnet, tm
                 proc.send_signal(signal.SIGKILL)  # in the middle of the next window's training
                 proc.wait(timeout=10)
                 kills.append(job.leaf_count)
-                proc = start(env, logs[len(kills)])
+                proc = start(env, logs[len(kills)], *(["--threads", "2"] if len(kills) == 2 else []))
             time.sleep(0.1)
         else:
             raise AssertionError(f"the job did not finish: {market.job(1).state}")
@@ -85,3 +88,9 @@ def test_a_killed_solver_resumes_from_its_last_checkpoint_and_is_paid(devnet, tm
     assert sorted(committed) == list(range(1, 9))  # every window committed exactly once, across three processes
     after_kill = [int(w) for w in re.findall(r"window (\d+)/8 committed", (tmp_path / "solver1.log").read_text())]
     assert after_kill and after_kill[0] == kills[0] + 1  # resumed at the next window, from its checkpoint
+    # one torch thread unless told (the last process was started with --threads 2); the speed of every window
+    logs_text = [(tmp_path / f"solver{i}.log").read_text() for i in range(3)]
+    assert ", 1 torch thread); Ctrl-C" in logs_text[0] and ", 1 torch thread); Ctrl-C" in logs_text[1]
+    assert ", 2 torch threads); Ctrl-C" in logs_text[2]
+    speeds = re.findall(r"window \d+/8 committed \(step \d+, trained at ([\d,]+) steps/s\)", "".join(logs_text))
+    assert len(speeds) == 8 and all(int(v.replace(",", "")) > 0 for v in speeds)

@@ -16,7 +16,7 @@ from trainyard import runtime as rt
 from trainyard.errors import DatasetError, SpecError, StoreError
 from trainyard.runtime import commit
 from trainyard.runtime.data import read_dataset_file
-from trainyard.spec import load_dataset, load_spec, parse_document, parse_spec
+from trainyard.spec import DatasetRef, load_dataset, load_spec, parse_document, parse_spec
 from trainyard.store import LocalStore
 
 EXAMPLE = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples" / "digits.yaml").read_text())
@@ -259,14 +259,16 @@ def test_every_dataset_reader_refuses_a_bad_file_naming_it(tmp_path_factory, blo
         (str(folder / name), read_dataset_file),
         (str(folder / name), load_dataset),
         ("cid:" + cid, lambda r: load_dataset(r, store)),
+        ("cid:" + cid, lambda r: load_dataset(DatasetRef(r, standardize=True), store)),
     ):
         try:
-            raw, _ = read(ref)
+            sub = read(ref)
         except DatasetError as exc:
             _one_line(exc)
-            assert f"dataset {ref}:" in str(exc)
+            assert f"dataset {ref}:" in str(exc) and "allow_pickle" not in str(exc)
         else:
-            assert raw == blob
+            assert sub.raw == blob or sub.record  # stored as given, or made (CSV, standardised) and recorded
+            assert sub.data.x.abs().max().item() <= 16 * 2**16  # never clipped: refused or in range
 
 
 def test_a_missing_dataset_or_cid_is_refused_naming_it(tmp_path):
@@ -297,3 +299,115 @@ def test_dataset_with_nan_is_refused():
         assert "NaN" in str(exc) or "nan" in str(exc).lower()
     else:
         raise AssertionError("a dataset with NaN was accepted")
+
+
+# CSV files as people write them: a header or not, cells that are numbers (in range or far out), blanks, words,
+# NaN, ragged rows, quotes, other separators
+csv_cells = st.one_of(
+    st.integers(-40, 40).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", " ", "abc", "1e400", "nan", "-inf", '"1"', '"a,b"', "0x10", "1,5", "\t2", "\x00", "é"]),
+)
+def _csv_examples(blobs):
+    def decorate(fn):
+        for blob in blobs:
+            fn = example(blob=blob, label=None, standardize=False)(fn)
+        return fn
+    return decorate
+
+
+csv_files = st.tuples(
+    st.one_of(st.just(["a", "b", "label"]), st.lists(st.sampled_from(["a", "b", "label", "target", "", "1"]),
+                                                     max_size=4)),
+    st.lists(st.lists(csv_cells, min_size=0, max_size=4), max_size=8),
+    st.sampled_from([",", ";", "\t"]),
+    st.sampled_from(["\n", "\r\n"]),
+).map(lambda t: t[3].join(t[2].join(r) for r in [t[0], *t[1]]).encode())
+
+
+@FUZZ
+@_csv_examples([b"", b"a,b,label\n", b"a,label\n1,0\n2,1\n", b"a,label\n1e9,0\n2,1\n", b"1,2\n3,4\n",
+                b'a,label\n"1,0\n', b"a,label\n\x00,1\n", GOOD_DATA[0], b"\xef\xbb\xbf"])
+@given(blob=st.one_of(csv_files, dataset_files), label=st.sampled_from([None, "label", "target"]),
+       standardize=st.booleans())
+def test_any_csv_is_read_or_refused_in_one_line_naming_it(tmp_path_factory, blob, label, standardize):
+    path = tmp_path_factory.mktemp("csv") / "data.csv"
+    path.write_bytes(blob)
+    try:
+        sub = read_dataset_file(path, label=label, standardize=standardize)
+    except DatasetError as exc:
+        _one_line(exc)
+        assert str(exc).startswith(f"dataset {path}: ") and "allow_pickle" not in str(exc)
+    else:
+        assert sub.record["from_csv"]["label"] == (label or "label")
+        assert ("standardized" in sub.record) == standardize
+        assert rt.Dataset.from_npz_bytes(sub.raw).x.tolist() == sub.data.x.tolist()
+
+
+@FUZZ
+@given(x=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=12, max_size=40),
+       standardize=st.booleans())
+def test_features_are_never_clipped_only_refused_with_the_numbers(x, standardize):
+    """Any float column: accepted exactly as to_fixed puts it (nothing clipped), or refused naming the feature."""
+    from trainyard.runtime.data import prepare_submission
+
+    col = np.array(x)[:, None]
+    try:
+        sub = prepare_submission(_savez(False, X=col, y=np.arange(len(x)) % 2), "dataset d", standardize=standardize)
+    except DatasetError as exc:
+        _one_line(exc)
+        assert "feature 0" in str(exc)
+    else:
+        assert sub.data.x.abs().max().item() <= 16 * 2**16
+        if not standardize:
+            assert np.abs(col).max() <= 16 + 2**-17  # in range before rounding
+
+
+# spec files as users really have them: the example cut short, empty, another format, another format's magic bytes
+EXAMPLE_TEXT = (Path(__file__).resolve().parents[2] / "examples" / "digits.yaml").read_bytes()
+spec_files = st.one_of(
+    st.integers(0, len(EXAMPLE_TEXT)).map(lambda n: EXAMPLE_TEXT[:n]),  # truncated
+    st.just(b""),
+    st.tuples(st.sampled_from(MAGICS), st.binary(max_size=200)).map(b"".join),
+    st.sampled_from(GOOD_DATA),  # an .npz given as the spec
+    csv_text,
+    st.just(json.dumps(EXAMPLE).encode()),  # JSON is YAML: valid
+    st.tuples(st.integers(0, len(EXAMPLE_TEXT) - 1), st.integers(1, 255)).map(  # a byte flipped
+        lambda t: EXAMPLE_TEXT[: t[0]] + bytes([EXAMPLE_TEXT[t[0]] ^ t[1]]) + EXAMPLE_TEXT[t[0] + 1 :]
+    ),
+)
+
+
+@FUZZ
+@given(data=spec_files)
+def test_any_spec_file_users_have_is_read_or_refused_in_one_line(tmp_path_factory, data):
+    p = tmp_path_factory.mktemp("spec") / "job.yaml"
+    p.write_bytes(data)
+    try:
+        spec = load_spec(p)
+    except SpecError as exc:
+        _one_line(exc)
+    else:
+        assert spec.name and spec.layers
+
+
+dataset_values = st.one_of(
+    values,
+    st.dictionaries(st.sampled_from(["path", "label", "standardize", "scale"]),
+                    st.one_of(values, st.sampled_from(["data.csv", "data.npz", "sklearn:digits", "cid:x", True])),
+                    max_size=4),
+)
+
+
+@FUZZ
+@given(dataset=dataset_values)
+def test_a_spec_with_any_dataset_value_is_accepted_or_refused_with_a_spec_error(tmp_path_factory, dataset):
+    folder = tmp_path_factory.mktemp("ds")
+    (folder / "data.csv").write_bytes(b"a,label\n1,0\n")
+    (folder / "data.npz").write_bytes(GOOD_DATA[0])
+    try:
+        spec = parse_spec(dict(EXAMPLE, dataset=dataset), base_dir=folder)
+    except SpecError as exc:
+        _one_line(exc)
+    else:
+        assert spec.dataset.label is None or spec.dataset.is_csv

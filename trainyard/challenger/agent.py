@@ -28,6 +28,7 @@ from trainyard.runtime import commit
 from trainyard.solver.agent import load_job
 from trainyard.spec_core import SpecCore, core_from
 from trainyard.store import ContentStore
+from trainyard.threads import steps_per_second
 
 log = logging.getLogger("trainyard.challenger")
 
@@ -148,10 +149,13 @@ class ChallengerAgent:
         c = job.cfg.checkpoint_interval
         for w in todo:
             start_known = w == 0 or self._trust_checkpoint(job, trace, w - 1)
+            started = time.monotonic()
             job.oracle.interior_digests(w)  # re-executes the window, keeping each step's digest
+            speed = steps_per_second(c, time.monotonic() - started)
             mine = job.oracle.state_root((w + 1) * c)
             ok = mine == trace[w][0]
-            log.info("%s: job %d window %d %s", self.name, view.job_id, w, "agrees" if ok else "is WRONG")
+            log.info("%s: job %d window %d %s (re-executed at %s)", self.name, view.job_id, w,
+                     "agrees" if ok else "is WRONG", speed)
             if ok:
                 self.memory.record_check(view.job_id, w, True)
                 continue

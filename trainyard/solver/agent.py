@@ -23,6 +23,7 @@ from trainyard.solver.memory import SolverMemory
 from trainyard.spec import parse_document
 from trainyard.spec_core import SpecCore, core_from
 from trainyard.store import ContentStore
+from trainyard.threads import steps_per_second
 
 log = logging.getLogger("trainyard.solver")
 
@@ -240,11 +241,12 @@ class SolverAgent:
         else:
             c = job.cfg.checkpoint_interval
             bar = (
-                Progress(f"{self.name} job {view.job_id} window {window + 1}/{view.num_windows}", c)
+                Progress(f"{self.name} job {view.job_id} window {window + 1}/{view.num_windows}", c, unit="steps")
                 if self.show_progress
                 else None
             )
             base = job.state.step
+            started = time.monotonic()
             if self.oracle_factory is not None:
                 interior = job.oracle.interior_root(window)
                 job.state = job.oracle.state(base + c)
@@ -266,13 +268,15 @@ class SolverAgent:
                 )
                 interior = rt.interior_root(digests)
                 job.oracle.known(job.state)
+            speed = steps_per_second(job.state.step - base, time.monotonic() - started)
             step, root = job.state.step, job.state.root()
             cid = self.store.put(rt.save_checkpoint(job.state))
             self.memory.record_interior(view.job_id, window, interior)
             self.memory.record_checkpoint(view.job_id, window, step, root, cid)
         self.market.commit_trace(view.job_id, root, interior, cid)
         log.info(
-            "%s: job %d window %d/%d committed (step %d)", self.name, view.job_id, window + 1, view.num_windows, step
+            "%s: job %d window %d/%d committed (step %d, trained at %s)",
+            self.name, view.job_id, window + 1, view.num_windows, step, speed,
         )
 
     def _resume(self, job: _Job, done: list[tuple[int, bytes, str]], window: int) -> Any:
